@@ -1,0 +1,3 @@
+from praca.cli import app
+
+app(prog_name="praca")

@@ -1,0 +1,102 @@
+"""create_app(settings) → the FastAPI application: every module's routers, one error handling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from praca import __version__
+from praca.core import auth_pages, web
+from praca.core.db import make_engine, make_sessionmaker
+from praca.core.errors import ERROR_RESPONSES, PracaError, Unauthenticated
+from praca.core.observability import RequestContextMiddleware, metrics_endpoint
+from praca.core.security import RateLimiter, SecurityHeadersMiddleware, content_security_policy
+from praca.settings import Settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
+    from praca.dpo import pages as dpo_pages
+    from praca.registry import api as registry_api
+    from praca.registry import pages as registry_pages
+
+    app = FastAPI(
+        title="Praça API",
+        version=__version__,
+        description="The city's register of data-gathering devices in public space, and its privacy desk.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.sqlalchemy_url)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.templates = web.make_templates()
+    app.state.rate_limiter = RateLimiter()
+
+    app.include_router(registry_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(auth_pages.router)
+    app.include_router(registry_pages.router)
+    app.include_router(dpo_pages.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz(request: Request) -> dict[str, str]:
+        with request.app.state.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    _install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware, csp=content_security_policy(settings.map_tile_url),
+                       hsts=settings.secure_cookies)
+    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+def _error_response(request: Request, status: int, code: str, message: str,
+                    details: dict[str, Any] | None = None) -> Response:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    if _wants_json(request):
+        headers = {"Retry-After": str(details["retry_after_s"])} if details and "retry_after_s" in details else None
+        return JSONResponse(body, status_code=status, headers=headers)
+    return web.render(request, "error.html", {"error": body["error"], "status": status}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PracaError)
+    async def praca_error(request: Request, exc: PracaError) -> Response:
+        if isinstance(exc, Unauthenticated) and not _wants_json(request):
+            return RedirectResponse(f"/staff/login?next={request.url.path}", status_code=303)
+        return _error_response(request, exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"] if p not in ("query", "body", "path", "form")),
+             "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": "", "message": "invalid input"}
+        message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+        return _error_response(request, 422, "invalid_input", message,
+                               {"field": first["field"], "errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        if exc.status_code == 404:
+            message = "Nothing here: check the address."
+        return _error_response(request, exc.status_code, codes.get(exc.status_code, "http_error"), message)

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every module uses; `core` imports no domain module."""

@@ -1,0 +1,1 @@
+"""The DPO desk: every citizen submission as a case, with its thread, status and outcome."""

@@ -1,0 +1,1 @@
+"""DPO desk jobs."""

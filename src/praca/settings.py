@@ -1,0 +1,64 @@
+"""All configuration, read once from `PRACA_*` environment variables and passed down explicitly."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PRACA_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Where the SQLite file, uploads and keys live.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in the data dir.")
+    secret_key: str | None = Field(None, description="Signs cookies; default: generated once in the data dir.")
+    base_url: str = Field("http://127.0.0.1:8000", description="Public URL, used in e-mailed links.")
+    secure_cookies: bool = Field(False, description="Mark cookies Secure and send HSTS (behind HTTPS).")
+
+    city_name: str = "Porto"
+    # min_lon, min_lat, max_lon, max_lat: devices and reports must fall inside.
+    city_bounds: tuple[float, float, float, float] = (-8.72, 41.12, -8.52, 41.20)
+    city_center: tuple[float, float] = (41.1579, -8.6291)
+    max_radius_m: int = Field(5000, description="Cap on the 'near me' radius.")
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+    dpo_email: str = "dpo@cm-porto.example"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "Praça <no-reply@cm-porto.example>"
+
+    upload_max_bytes: int = 8 * 1024 * 1024
+    image_max_pixels: int = 40_000_000
+    public_post_rate: int = Field(10, description="Public form posts allowed per client per window.")
+    public_post_window_s: int = 600
+    session_hours: int = 12
+    log_level: str = "INFO"
+    access_log: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _empty_is_none(cls, v: str | None) -> str | None:
+        return v or None
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'praca.db').resolve()}"
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    def signing_key(self) -> str:
+        """The configured secret, or one generated on first use and kept in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        self.secret_key = path.read_text().strip()
+        return self.secret_key
