@@ -80,7 +80,7 @@ def settings(tmp_path: Path, engine: Engine) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: Engine, session: Session):  # noqa: ANN201
+def app(settings: Settings, engine: Engine, session: Session):
     app = create_app(settings, engine=engine)
 
     def _test_session() -> Iterator[Session]:
@@ -91,6 +91,6 @@ def app(settings: Settings, engine: Engine, session: Session):  # noqa: ANN201
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+def client(app) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as c:
         yield c
