@@ -13,7 +13,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from praca.core.errors import InvalidInput, TooLarge, UnsupportedMedia
 
-ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+# "MPO" is how Pillow names a JPEG carrying an MPF segment (a second preview/depth picture), which
+# many phone cameras write; it is a JPEG, and only its first picture is kept.
+ALLOWED_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}
 MAX_SIDE = 2048  # stored photos are resized to this; nobody needs more to identify a device
 
 
