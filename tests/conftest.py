@@ -76,7 +76,8 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def settings(tmp_path: Path, engine: Engine) -> Settings:
     return Settings(data_dir=tmp_path, database_url=engine.url.render_as_string(hide_password=False),
-                    secret_key="test-secret-key-not-for-production", _env_file=None)
+                    secret_key="test-secret-key-not-for-production", registry_cache_s=0,
+                    _env_file=None)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from praca.core.db import make_engine, make_sessionmaker
 from praca.core.errors import ERROR_RESPONSES, PracaError, Unauthenticated
 from praca.core.observability import RequestContextMiddleware, metrics_endpoint
 from praca.core.security import RateLimiter, SecurityHeadersMiddleware, content_security_policy
+from praca.registry.index import IndexHolder
 from praca.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -40,6 +41,7 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.templates = web.make_templates()
     app.state.rate_limiter = RateLimiter()
+    app.state.registry_index = IndexHolder(settings.registry_cache_s)
 
     app.include_router(registry_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(auth_pages.router)
@@ -84,7 +86,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"] if p not in ("query", "body", "path", "form")),
+            {"field": ".".join(str(p) for p in e["loc"]
+                               if p not in ("query", "body", "path", "form") and not isinstance(p, int)),
              "message": e["msg"]}
             for e in exc.errors()
         ]

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     city_bounds: tuple[float, float, float, float] = (-8.72, 41.12, -8.52, 41.20)
     city_center: tuple[float, float] = (41.1579, -8.6291)
     max_radius_m: int = Field(5000, description="Cap on the 'near me' radius.")
+    default_radius_m: int = Field(1000, description="'Near me' radius when none is given.")
+    registry_cache_s: float = Field(1.0, description="How stale the in-memory register may be, in seconds.")
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
     dpo_email: str = "dpo@cm-porto.example"

@@ -61,6 +61,8 @@ class Device(Base):
     last_verified_on: Mapped[date | None] = mapped_column(Date)
     photo: Mapped[str | None] = mapped_column(String(100))
     more_info_url: Mapped[str | None] = mapped_column(String(500))
+    # Lower-case, accent-free name, description, operator and type labels: "camara" finds "Câmara".
+    search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     decommissioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

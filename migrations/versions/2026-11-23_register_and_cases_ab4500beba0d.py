@@ -1,8 +1,8 @@
 """register and cases
 
-Revision ID: 34a9cce14781
+Revision ID: ab4500beba0d
 Revises: 
-Create Date: 2026-11-23 20:14:02.873889
+Create Date: 2026-11-23 20:18:48.470792
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 import praca.core.db
 
-revision: str = '34a9cce14781'
+revision: str = 'ab4500beba0d'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -190,6 +190,7 @@ def upgrade() -> None:
     sa.Column('last_verified_on', sa.Date(), nullable=True),
     sa.Column('photo', sa.String(length=100), nullable=True),
     sa.Column('more_info_url', sa.String(length=500), nullable=True),
+    sa.Column('search_text', sa.Text(), nullable=False),
     sa.Column('created_at', praca.core.db.UTCDateTime(), nullable=False),
     sa.Column('updated_at', praca.core.db.UTCDateTime(), nullable=False),
     sa.Column('decommissioned_at', praca.core.db.UTCDateTime(), nullable=True),
