@@ -55,6 +55,11 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
+    @app.get("/livez", include_in_schema=False)
+    async def livez() -> dict[str, str]:
+        """Liveness: the process answers. No database; the benchmark's trivial baseline."""
+        return {"status": "ok"}
+
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     _install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware, csp=content_security_policy(settings.map_tile_url),

@@ -201,11 +201,12 @@ OptionalUser = Annotated[User | None, Depends(current_user)]
 def require_role(*roles: Role | str):
     allowed = {Role(r) for r in roles}
 
-    def dependency(user: OptionalUser) -> User:
+    def dependency(request: Request, user: OptionalUser) -> User:
         if user is None:
             raise Unauthenticated("Sign in as staff to do this.")
         if user.role not in allowed:
             raise Forbidden("Your role does not allow this.", details={"required": sorted(r.value for r in allowed)})
+        request.state.staff = user
         return user
 
     return dependency
@@ -215,3 +216,7 @@ AnyStaff = Annotated[User, Depends(require_role(*Role))]
 EditorStaff = Annotated[User, Depends(require_role(Role.ADMIN, Role.DPO, Role.LIAISON))]
 DpoStaff = Annotated[User, Depends(require_role(Role.ADMIN, Role.DPO))]
 AdminStaff = Annotated[User, Depends(require_role(Role.ADMIN))]
+
+
+def list_api_tokens(session: Session, user: User) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))

@@ -22,6 +22,7 @@ from praca.registry.schemas import (
     DeviceRead,
     DeviceUpdate,
     ImportReport,
+    MapFilter,
     OperatorRead,
 )
 
@@ -52,7 +53,7 @@ def list_devices(request: Request, session: DbSession, locale: Locale,
 @router.get("/devices.geojson", summary="The register as GeoJSON",
             responses={200: {"content": {GEOJSON: {}}, "description": "A GeoJSON FeatureCollection"}})
 def devices_geojson(request: Request, session: DbSession, locale: Locale,
-                    f: Annotated[DeviceFilter, Query()]) -> Response:
+                    f: Annotated[MapFilter, Query()]) -> Response:
     index, result = _query(request, session, f)
     return Response(index.geojson(result, locale), media_type=GEOJSON)
 

@@ -242,6 +242,12 @@ class DeviceFilter(BaseModel):
         return parse_bbox(self.bbox) if self.bbox else None
 
 
+class MapFilter(DeviceFilter):
+    """The GeoJSON export and the map take the whole register in one answer."""
+
+    limit: Annotated[int, Field(ge=1, le=20_000)] = 20_000
+
+
 class RowError(BaseModel):
     field: str
     message: str
