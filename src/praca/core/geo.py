@@ -55,9 +55,22 @@ def haversine_m_many(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray)
     return 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
 
+_BOX_MARGIN_DEG = 1e-9  # ~0.1 mm: keeps points exactly on the circle inside despite float rounding
+
+
 def radius_bbox(lat: float, lon: float, radius_m: float) -> BBox:
-    """A box that surely contains the circle: the SQL prefilter before exact distances."""
-    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
-    coslat = max(math.cos(math.radians(lat)), 1e-6)
-    dlon = min(180.0, math.degrees(radius_m / (EARTH_RADIUS_M * coslat)))
-    return BBox(lon - dlon, lat - dlat, lon + dlon, lat + dlat)
+    """A box that surely contains the circle: the SQL prefilter before exact distances.
+
+    The circle is widest poleward of its centre, so its longitude half-width is asin(sin r / cos lat),
+    a little more than r / cos lat. A circle that reaches a pole or the ±180° meridian gets every
+    longitude: one box in stored coordinates cannot wrap, and a wider prefilter is still correct.
+    """
+    angular = radius_m / EARTH_RADIUS_M
+    dlat = math.degrees(angular) + _BOX_MARGIN_DEG
+    min_lat, max_lat = max(-90.0, lat - dlat), min(90.0, lat + dlat)
+    if min_lat <= -90.0 or max_lat >= 90.0:
+        return BBox(-180.0, min_lat, 180.0, max_lat)
+    dlon = math.degrees(math.asin(min(1.0, math.sin(angular) / math.cos(math.radians(lat))))) + _BOX_MARGIN_DEG
+    if lon - dlon < -180.0 or lon + dlon > 180.0:
+        return BBox(-180.0, min_lat, 180.0, max_lat)
+    return BBox(lon - dlon, min_lat, lon + dlon, max_lat)
