@@ -93,7 +93,11 @@ def sha256(token: str) -> str:
 
 def create_user(session: Session, *, email: str, name: str, role: Role | str, password: str,
                 department_slug: str | None = None, actor: str = audit.SYSTEM) -> User:
-    role = Role(role)
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidInput(f"Unknown role '{role}'.", field="role",
+                           details={"allowed": [r.value for r in Role]}) from None
     if len(password) < 10:
         raise InvalidInput("The password must have at least 10 characters.", field="password")
     department = None
