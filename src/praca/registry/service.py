@@ -138,7 +138,7 @@ def check_can_edit(user: User, operator: Operator) -> None:
     """Admins and the DPO edit any device; a liaison only those run by their own department."""
     if user.role in (Role.ADMIN, Role.DPO):
         return
-    if user.role is Role.LIAISON and user.department_id is not None and operator.department_id == user.department_id:
+    if user.role == Role.LIAISON and user.department_id is not None and operator.department_id == user.department_id:
         return
     raise Forbidden("You can only change devices operated by your own department.")
 
