@@ -25,23 +25,28 @@ POSTGRES_URL = os.environ.get("PRACA_TEST_POSTGRES_URL")
 ENGINES = ["sqlite", "postgresql"]
 
 
-def _reset_postgres(url: str) -> None:
+def _postgres_schema(url: str, schema: str, *, drop_only: bool = False) -> str:
+    """A schema of this run's own, so concurrent runs on one server never see each other's tables."""
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        if not drop_only:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(scope="session")
-def migrated_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def migrated_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     urls = {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"}
+    schema = f"praca_test_{os.getpid()}"
     if POSTGRES_URL:
-        _reset_postgres(POSTGRES_URL)
-        urls["postgresql"] = POSTGRES_URL
+        urls["postgresql"] = _postgres_schema(POSTGRES_URL, schema)
     for url in urls.values():
         upgrade(url)
-    return urls
+    yield urls
+    if POSTGRES_URL:
+        _postgres_schema(POSTGRES_URL, schema, drop_only=True)
 
 
 @pytest.fixture(scope="session")
