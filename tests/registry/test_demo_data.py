@@ -22,10 +22,10 @@ from praca.registry.taxonomy import (
 from praca.settings import Settings
 
 KEYS = {
-    "name", "type", "description", "lat", "lon", "geometry_kind", "geometry", "operator_slug", "purposes",
+    "name", "type", "description", "lat", "lon", "geometry_kind", "geometry", "operator", "purposes",
     "data_types", "personal_data", "personal_data_categories", "legal_basis", "retention_days", "retention_note",
     "access", "deidentified", "deidentification", "deidentification_note", "storage_location", "dpia_ref",
-    "status", "installed_on", "last_verified_on", "more_info_url", "photo",
+    "status", "installed_on", "last_verified_on", "more_info_url",
 }
 MIN_LON, MIN_LAT, MAX_LON, MAX_LAT = -8.691, 41.138, -8.553, 41.186
 
@@ -66,7 +66,6 @@ def test_exact_keys_and_valid_codes(devices: list[dict]) -> None:
         assert all(PersonalDataCategory(c) for c in d["personal_data_categories"])
         assert isinstance(d["lat"], float) and isinstance(d["lon"], float)
         assert round(d["lat"], 6) == d["lat"] and round(d["lon"], 6) == d["lon"]
-        assert d["photo"] is None
         assert d["access"] and d["storage_location"]
 
 
@@ -105,7 +104,7 @@ def test_operators_and_departments(devices: list[dict]) -> None:
         OperatorKind(o["kind"])
         assert o["department_slug"] is None or o["department_slug"] in departments
         assert o["contact_email"].endswith(".example")
-    assert {d["operator_slug"] for d in devices} <= set(ops)
+    assert {d["operator"] for d in devices} <= set(ops)
 
 
 def test_geometries(devices: list[dict]) -> None:

@@ -430,7 +430,7 @@ def devices(seed: int = 2026, count: int = 1500) -> list[dict[str, Any]]:
             out.append({
                 "name": name, "type": dtype.value, "description": prof.description,
                 "lat": lat, "lon": lon, "geometry_kind": kind, "geometry": geometry,
-                "operator_slug": rng.choice(prof.operators),
+                "operator": rng.choice(prof.operators),
                 "purposes": [p.value for p in prof.purposes], "data_types": [d.value for d in prof.data_types],
                 "personal_data": personal, "personal_data_categories": [c.value for c in prof.categories],
                 "legal_basis": prof.legal_basis.value,
@@ -439,6 +439,6 @@ def devices(seed: int = 2026, count: int = 1500) -> list[dict[str, Any]]:
                 "deidentification_note": prof.deid_note, "storage_location": prof.storage,
                 "dpia_ref": prof.dpia_ref if personal else None,
                 "status": status.value, "installed_on": installed_on, "last_verified_on": last_verified_on,
-                "more_info_url": prof.url, "photo": None,
+                "more_info_url": prof.url,
             })
     return out
