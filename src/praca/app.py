@@ -27,6 +27,7 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     from praca.dpo import pages as dpo_pages
     from praca.registry import api as registry_api
     from praca.registry import pages as registry_pages
+    from praca.registry import staff_pages as registry_staff_pages
 
     app = FastAPI(
         title="Praça API",
@@ -46,6 +47,7 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     app.include_router(registry_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(auth_pages.router)
     app.include_router(registry_pages.router)
+    app.include_router(registry_staff_pages.router)
     app.include_router(dpo_pages.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 
