@@ -76,12 +76,17 @@ def load_jobs() -> dict[str, Job]:
 
 
 def _acquire(session: Session, job: Job, holder: str, now: datetime, lease: timedelta) -> bool:
-    if session.get(JobLease, job.name) is None:
+    missing = session.get(JobLease, job.name) is None
+    # Every write below starts its own transaction: SQLite cannot turn a read transaction into a
+    # write once another connection (a web request) has committed meanwhile — it fails at once with
+    # "database is locked" instead of waiting — and that would crash the worker loop.
+    session.rollback()
+    if missing:
         try:
-            with session.begin_nested():
-                session.add(JobLease(name=job.name))
-        except IntegrityError:
-            pass
+            session.add(JobLease(name=job.name))
+            session.commit()
+        except IntegrityError:  # another worker created it first
+            session.rollback()
     won = session.execute(
         update(JobLease)
         .where(JobLease.name == job.name,
