@@ -5,6 +5,7 @@
         ...
         [message] = server.messages          # email.message.EmailMessage, parsed
         server.envelopes[0].rcpt_tos         # what the client said on the SMTP envelope
+        server.rejected_recipients.add(addr) # make RCPT TO for addr fail with 550
 
 The pytest fixture `smtp` (tests/core/conftest.py) wraps `smtp_server()`; other test packages can
 import it from here the same way.
@@ -33,7 +34,15 @@ class SmtpServer:
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[Envelope] = field(default_factory=list)
+    rejected_recipients: set[str] = field(default_factory=set)  # answered "550" at RCPT TO
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Envelope, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address.lower() in {a.lower() for a in self.rejected_recipients}:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
         raw = envelope.original_content or envelope.content or b""

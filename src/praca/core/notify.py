@@ -48,16 +48,18 @@ def send_pending(session: Session, settings: Settings, max_attempts: int = 5) ->
         .order_by(OutboxEmail.id).limit(100)
     ).all()
     for msg in pending:
-        email = EmailMessage()
-        email["From"] = settings.smtp_from
-        email["To"] = msg.to_address
-        email["Subject"] = msg.subject
-        email.set_content(msg.body)
         msg.attempts += 1
         try:
+            # Built inside the try: a header the email package refuses (a line break in a subject or
+            # address) fails this message alone instead of stopping the outbox at it for good.
+            email = EmailMessage()
+            email["From"] = settings.smtp_from
+            email["To"] = msg.to_address
+            email["Subject"] = msg.subject
+            email.set_content(msg.body)
             with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
                 smtp.send_message(email)
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, ValueError, smtplib.SMTPException) as exc:
             msg.last_error = type(exc).__name__
             log.warning("email.failed", outbox_id=msg.id, error=type(exc).__name__)
         else:
