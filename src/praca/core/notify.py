@@ -1,7 +1,8 @@
 """E-mail through an outbox: written in the request's transaction, sent by the worker after commit.
 
 A rolled-back request sends nothing; a crash after sending at worst re-sends once. The recipient
-address is erased from the outbox row as soon as the message is delivered.
+address and the text are erased from the outbox row as soon as the message is delivered: a text may
+carry a secret (a citizen's follow-up link) that must not outlive its delivery.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def send_pending(session: Session, settings: Settings, max_attempts: int = 5) ->
             msg.last_error = type(exc).__name__
             log.warning("email.failed", outbox_id=msg.id, error=type(exc).__name__)
         else:
-            msg.sent_at, msg.to_address = utcnow(), None
+            msg.sent_at, msg.to_address, msg.body = utcnow(), None, ""
             sent += 1
             log.info("email.sent", outbox_id=msg.id)
         session.commit()
