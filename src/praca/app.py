@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from praca import __version__
 from praca.core import auth_pages, web
@@ -75,12 +76,16 @@ def _wants_json(request: Request) -> bool:
 
 
 def _error_response(request: Request, status: int, code: str, message: str,
-                    details: dict[str, Any] | None = None) -> Response:
+                    details: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Response:
     body = {"error": {"code": code, "message": message, "details": details or {}}}
+    headers = dict(headers or {})
+    if details and "retry_after_s" in details:
+        headers["Retry-After"] = str(details["retry_after_s"])
     if _wants_json(request):
-        headers = {"Retry-After": str(details["retry_after_s"])} if details and "retry_after_s" in details else None
         return JSONResponse(body, status_code=status, headers=headers)
-    return web.render(request, "error.html", {"error": body["error"], "status": status}, status_code=status)
+    response = web.render(request, "error.html", {"error": body["error"], "status": status}, status_code=status)
+    response.headers.update(headers)
+    return response
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -109,4 +114,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
         if exc.status_code == 404:
             message = "Nothing here: check the address."
-        return _error_response(request, exc.status_code, codes.get(exc.status_code, "http_error"), message)
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return _error_response(request, exc.status_code, codes.get(exc.status_code, "http_error"), message,
+                               headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, BaseRoute) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)

@@ -15,6 +15,7 @@ from typing import Annotated
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Boolean, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -187,11 +188,15 @@ def user_for_api_token(session: Session, token: str) -> User | None:
 
 # --- dependencies ----------------------------------------------------------------------------------------
 
-def current_user(request: Request, session: DbSession) -> User | None:
+_bearer = HTTPBearer(auto_error=False, scheme_name="PersonalApiToken",
+                     description="A staff member's personal API token, issued at /staff/tokens")
+
+
+def current_user(request: Request, session: DbSession,
+                 bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User | None:
     """The staff user behind a bearer token (API) or the session cookie (pages), if any."""
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        user = user_for_api_token(session, header[7:].strip())
+    if bearer is not None:
+        user = user_for_api_token(session, bearer.credentials)
         if user is None:
             raise Unauthenticated("The API token is invalid or revoked.")
         return user
