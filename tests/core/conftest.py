@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from sqlalchemy import make_url, pool, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from praca.core import jobs, notify
 from praca.core.db import make_engine, make_sessionmaker
 from praca.core.migrate import upgrade
 from tests.smtp import SmtpServer, smtp_server
@@ -65,8 +68,32 @@ def _truncate_postgres(url: str) -> None:
     engine.dispose()
 
 
+class _CurrentStderr:
+    """Whatever sys.stderr is at the moment of writing (pytest and CliRunner swap it per test)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+@pytest.fixture
+def _live_structlog(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """configure_logging() (run by the CLI, e.g. under CliRunner in test_audit) binds structlog to the
+    sys.stderr of that moment and caches loggers on first use; once that stream is closed, the worker's
+    and the outbox's log lines would raise "I/O operation on closed file". Give them live loggers."""
+    saved = structlog.get_config()
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()))  # type: ignore[arg-type]
+    for module in (jobs, notify):
+        monkeypatch.setattr(module, "log", structlog.get_logger(module.__name__))
+    yield
+    structlog.configure(**saved)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_sm(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path) -> Iterator[sessionmaker[Session]]:
+def fresh_sm(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path,
+             _live_structlog: None) -> Iterator[sessionmaker[Session]]:
     """A sessionmaker on an empty, migrated database whose commits are real."""
     if request.param == "sqlite":
         path = tmp_path / "fresh.db"
