@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -234,6 +235,10 @@ def set_photo(session: Session, public_id: str, photo: str | None, actor: User |
     audit.record(session, _actor(actor), "registry.device.photo_set", f"device:{device.public_id}",
                  {"removed": photo is None})
     return device
+
+
+def photo_dir(settings: Settings) -> Path:
+    return settings.upload_dir / "devices"
 
 
 def referenced_photos(session: Session) -> set[str]:

@@ -25,7 +25,6 @@ router = APIRouter(include_in_schema=False)
 PAGE = 50
 LIST_FIELDS = ("purposes", "data_types", "personal_data_categories")
 BOOL_FIELDS = ("personal_data", "deidentified")
-PHOTO_DIR = "devices"
 
 
 def _vocab(locale: str) -> dict[str, list[tuple[str, str]]]:
@@ -184,7 +183,7 @@ def upload_photo(request: Request, session: DbSession, locale: Locale, user: Edi
         values = {k: getattr(device, k) for k in DeviceFields.model_fields if k != "operator"}
         values["operator"] = device.operator.slug
         return _render_form(request, session, locale, values, {"photo": exc.message}, device=device)
-    name = files.store(settings.upload_dir / PHOTO_DIR, clean)
+    name = files.store(service.photo_dir(settings), clean)
     service.set_photo(session, device_id, name, user)
     session.commit()
     return RedirectResponse(f"/staff/devices/{device_id}?saved=1", status_code=303)
@@ -193,7 +192,7 @@ def upload_photo(request: Request, session: DbSession, locale: Locale, user: Edi
 @router.get("/media/devices/{name}")
 def device_photo(request: Request, name: str) -> Response:
     """Device photos are public, like the register; they were re-encoded without metadata on upload."""
-    path = files.resolve(request.app.state.settings.upload_dir / PHOTO_DIR, name)
+    path = files.resolve(service.photo_dir(request.app.state.settings), name)
     if path is None:
         raise NotFound("No such photo.")
     return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
