@@ -1,3 +1,212 @@
-from fastapi import APIRouter
+"""The citizen's side of the DPO desk: report an unlisted device, ask a question, follow the case.
 
-router = APIRouter()
+No account: on success the browser is sent to `/follow/<token>`, and that link is the citizen's only
+key. Every form is CSRF-checked and rate-limited; an invalid one comes back with a summary of what
+to fix and nothing written. Staff pages are in `staff_pages.py`, mounted through this router.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from praca.core import files, web
+from praca.core.db import DbSession
+from praca.core.errors import Conflict, NotFound, PracaError
+from praca.core.i18n import LOCALES, Locale, _
+from praca.core.security import csrf_protect, rate_limit
+from praca.dpo import labels, service
+from praca.dpo.forms import FieldError, parse, photo_error, posted_form, text_values, uploaded
+from praca.dpo.labels import N_
+from praca.dpo.models import Case, CaseKind
+from praca.dpo.schemas import DESCRIPTION_LIMITS, FOLLOW_UP_MAX, QUESTION_LIMITS, FollowUpForm, QuestionForm, ReportForm
+from praca.registry import service as registry_service
+from praca.registry import taxonomy
+from praca.settings import Settings
+
+router = APIRouter(include_in_schema=False)
+
+# One budget per client for everything that lands in the DPO's inbox.
+CITIZEN_POST = [Depends(csrf_protect), Depends(rate_limit("report"))]
+PostedForm = Annotated[FormData, Depends(posted_form)]
+REPORT_FIELDS = ("lat", "lon", "device_type", "description", "email")
+QUESTION_FIELDS = ("message", "email")
+FOLLOW_UP_MESSAGES = {"message": N_("Write your message: at most 4000 characters.")}
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+
+
+def _lang_query(request: Request) -> str:
+    """Keep an explicit ?lang= across a form post (the locale is read from the URL, not the form)."""
+    lang = request.query_params.get("lang")
+    return f"?lang={lang}" if lang in LOCALES else ""
+
+
+def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    common = {
+        "lang_query": _lang_query(request),
+        "labels": labels,
+        "limits": {"description": DESCRIPTION_LIMITS, "question": QUESTION_LIMITS, "follow_up": FOLLOW_UP_MAX},
+        "tile_attribution": OSM_ATTRIBUTION if "openstreetmap" in settings.map_tile_url else "",
+    }
+    return web.render(request, template, {**common, **context}, status_code=status_code)
+
+
+def _follow_redirect(request: Request, token: str, notice: str) -> RedirectResponse:
+    """POST/redirect/GET to the case's page, so a reload cannot post twice."""
+    query = _lang_query(request)
+    query = f"{query}&{notice}" if query else f"?{notice}"
+    return RedirectResponse(f"/follow/{token}{query}", status_code=303)
+
+
+# --- report an unlisted device ---------------------------------------------------------------------------------
+
+def _coordinate(raw: str | None, low: float, high: float) -> str:
+    """A prefilled coordinate from the map's link, if it is a number in range; otherwise empty."""
+    try:
+        value = float(raw or "")
+    except ValueError:
+        return ""
+    return f"{value:.6f}" if low <= value <= high else ""
+
+
+def _report_page(request: Request, locale: str, values: dict[str, str], errors: list[FieldError],
+                 status_code: int = 200) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    centre = (values.get("lat") or settings.city_center[0], values.get("lon") or settings.city_center[1])
+    return _page(request, "dpo/report.html", {
+        "values": values, "errors": errors, "centre": centre,
+        "type_choices": [(t.value, taxonomy.label(t.value, locale)) for t in taxonomy.DeviceType],
+        "max_mb": settings.upload_max_bytes // (1024 * 1024),
+    }, status_code)
+
+
+@router.get("/report", name="dpo_report")
+def report_form(request: Request, locale: Locale, lat: str | None = None, lon: str | None = None) -> Response:
+    values = {"lat": _coordinate(lat, -90, 90), "lon": _coordinate(lon, -180, 180)}
+    return _report_page(request, locale, values, [])
+
+
+@router.post("/report", dependencies=CITIZEN_POST)
+def submit_report(request: Request, session: DbSession, locale: Locale, form: PostedForm) -> Response:
+    settings: Settings = request.app.state.settings
+    values = text_values(form, REPORT_FIELDS)
+    report, errors = parse(ReportForm, values)
+    if report is not None and service.outside_city(settings, report.lat, report.lon):
+        errors.append(FieldError("lat", _("This place is outside %(city)s. Put the pin where you saw the device.")
+                                 % {"city": settings.city_name}))
+    image = None
+    if (upload := uploaded(form, "photo")) is not None:
+        try:
+            image = files.sanitise_image(upload.file, max_bytes=settings.upload_max_bytes,
+                                         max_pixels=settings.image_max_pixels)
+        except PracaError as exc:
+            errors.append(photo_error(exc, settings.upload_max_bytes))
+    if errors or report is None:
+        return _report_page(request, locale, values, errors, status_code=422)
+    photo = files.store(service.photo_dir(settings), image) if image else None
+    token = service.open_report(session, settings, report, locale=locale, photo=photo)[1]
+    session.commit()
+    return _follow_redirect(request, token, "sent=new")
+
+
+# --- ask a question ------------------------------------------------------------------------------------------
+
+def _device(session: DbSession, device_id: str | None) -> Any:
+    return registry_service.get_device(session, device_id) if device_id is not None else None
+
+
+def _ask_page(request: Request, device: Any, values: dict[str, str], errors: list[FieldError],
+              status_code: int = 200) -> HTMLResponse:
+    action = f"/devices/{device.public_id}/ask" if device is not None else "/ask"
+    return _page(request, "dpo/ask.html", {"device": device, "action": action, "values": values, "errors": errors},
+                 status_code)
+
+
+def _submit_question(request: Request, session: DbSession, locale: str, form: FormData,
+                     device_id: str | None) -> Response:
+    device = _device(session, device_id)
+    values = text_values(form, QUESTION_FIELDS)
+    question, errors = parse(QuestionForm, values)
+    if question is None:
+        return _ask_page(request, device, values, errors, status_code=422)
+    token = service.open_question(session, request.app.state.settings, question, locale=locale,
+                                  device_public_id=device_id)[1]
+    session.commit()
+    return _follow_redirect(request, token, "sent=new")
+
+
+@router.get("/ask", name="dpo_ask")
+def ask_form(request: Request, locale: Locale) -> Response:
+    return _ask_page(request, None, {}, [])
+
+
+@router.post("/ask", dependencies=CITIZEN_POST)
+def submit_question(request: Request, session: DbSession, locale: Locale, form: PostedForm) -> Response:
+    return _submit_question(request, session, locale, form, None)
+
+
+@router.get("/devices/{device_id}/ask", name="dpo_ask_device")
+def ask_about_device(request: Request, session: DbSession, locale: Locale, device_id: str) -> Response:
+    return _ask_page(request, _device(session, device_id), {}, [])
+
+
+@router.post("/devices/{device_id}/ask", dependencies=CITIZEN_POST)
+def submit_device_question(request: Request, session: DbSession, locale: Locale, form: PostedForm,
+                           device_id: str) -> Response:
+    return _submit_question(request, session, locale, form, device_id)
+
+
+# --- follow a case ---------------------------------------------------------------------------------------------
+
+def _linked_device(session: DbSession, public_id: str | None) -> Any:
+    """The register entry a case points at, if it is still there."""
+    if public_id is None:
+        return None
+    try:
+        return registry_service.get_device(session, public_id)
+    except NotFound:
+        return None
+
+
+def _follow_page(request: Request, session: DbSession, token: str, case: Case, values: dict[str, str],
+                 errors: list[FieldError], status_code: int = 200) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    thread = service.public_thread(case)
+    response = _page(request, "dpo/follow.html", {
+        "case": case, "token": token, "submission": thread[0] if thread else None, "thread": thread[1:],
+        "is_report": case.kind == CaseKind.UNLISTED_DEVICE,
+        "type_label": taxonomy.label(case.suspected_type, request.state.locale),
+        "device": _linked_device(session, case.device_public_id),
+        "outcome_device": _linked_device(session, case.outcome_device_public_id),
+        "is_final": case.status in service.FINAL,
+        "follow_url": f"{settings.base_url.rstrip('/')}/follow/{token}",
+        "sent": request.query_params.get("sent"),
+        "values": values, "errors": errors,
+    }, status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/follow/{token}", name="dpo_follow")
+def follow(request: Request, session: DbSession, locale: Locale, token: str) -> Response:
+    return _follow_page(request, session, token, service.case_for_token(session, token), {}, [])
+
+
+@router.post("/follow/{token}/message", dependencies=CITIZEN_POST)
+def add_message(request: Request, session: DbSession, locale: Locale, form: PostedForm, token: str) -> Response:
+    case = service.case_for_token(session, token)
+    values = text_values(form, ("message",))
+    follow_up, errors = parse(FollowUpForm, values, FOLLOW_UP_MESSAGES)
+    if follow_up is not None:
+        try:
+            service.add_citizen_message(session, case, follow_up.message)
+        except Conflict:
+            errors = [FieldError("message", _("This request is closed. To ask something new, send a new question."))]
+    if errors or follow_up is None:  # refused before anything was written
+        return _follow_page(request, session, token, case, values, errors, 422)
+    session.commit()
+    return _follow_redirect(request, token, "sent=message")

@@ -1,0 +1,51 @@
+"""Every message the DPO desk shows or e-mails has a European Portuguese translation in dpo.po,
+with the same placeholders, so a citizen reading in Portuguese never meets a stray English line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
+from jinja2.ext import babel_extract
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "praca"
+PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\w+\}")
+
+
+def _used_msgids() -> set[str]:
+    ids: set[str] = set()
+    for path in sorted((SRC / "templates" / "dpo").rglob("*.html")):
+        for _, message, _, _ in extract_from_file(babel_extract, str(path),
+                                                  options={"extensions": "jinja2.ext.i18n"}):
+            ids.update([message] if isinstance(message, str) else [m for m in message if m])
+    for path in sorted((SRC / "dpo").glob("*.py")):
+        for _, message, _, _ in extract_from_file("python", str(path), keywords={"_": None, "N_": None}):
+            ids.update([message] if isinstance(message, str) else [m for m in message if m])
+    return ids
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    with (SRC / "locale" / "pt" / "LC_MESSAGES" / "dpo.po").open("rb") as f:
+        return read_po(f, locale="pt")
+
+
+def test_every_message_is_translated(catalog):
+    used = _used_msgids()
+    assert len(used) > 100
+    missing = sorted(m for m in used if not (catalog.get(m) and catalog.get(m).string and not catalog.get(m).fuzzy))
+    assert missing == []
+
+
+def test_translations_keep_their_placeholders(catalog):
+    for message in catalog:
+        if message.id and message.string:
+            assert sorted(PLACEHOLDER.findall(message.id)) == sorted(PLACEHOLDER.findall(message.string)), message.id
+
+
+def test_no_unused_messages(catalog):
+    used = _used_msgids()
+    assert sorted(m.id for m in catalog if m.id and m.id not in used) == []
