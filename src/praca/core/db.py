@@ -64,7 +64,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, and SQLAlchemy's recipe so SAVEPOINT and BEGIN behave as on PostgreSQL."""
+    """WAL, foreign keys, and SQLAlchemy's recipe so SAVEPOINT and BEGIN behave as on PostgreSQL.
+
+    SQLite has one writer: a deferred transaction that reads and then writes while another writer is
+    active fails with "database is locked". The embedded engine is for one city office's demo and
+    small deployments; several concurrent writers belong on PostgreSQL.
+    """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -137,7 +137,10 @@ def run_forever(sm: sessionmaker[Session], settings: Settings, poll_s: float = 1
     log.info("worker.started", jobs=sorted(jobs))
     while True:
         for job in jobs.values():
-            run_job(sm, settings, job)
+            try:
+                run_job(sm, settings, job)
+            except Exception:  # the database may be briefly away: log, and try again next round
+                log.exception("worker.round_failed", job=job.name)
         time.sleep(poll_s)
 
 

@@ -8,7 +8,7 @@ carry a secret (a citizen's follow-up link) that must not outlive its delivery.
 from __future__ import annotations
 
 import smtplib
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import structlog
@@ -45,7 +45,8 @@ def send_pending(session: Session, settings: Settings, max_attempts: int = 5) ->
     """Deliver queued messages; each is committed on its own so one failure does not block others."""
     sent = 0
     pending = session.scalars(
-        select(OutboxEmail).where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < max_attempts)
+        select(OutboxEmail).where(OutboxEmail.sent_at.is_(None), OutboxEmail.to_address.is_not(None),
+                                  OutboxEmail.attempts < max_attempts)
         .order_by(OutboxEmail.id).limit(100)
     ).all()
     for msg in pending:
@@ -69,3 +70,17 @@ def send_pending(session: Session, settings: Settings, max_attempts: int = 5) ->
             log.info("email.sent", outbox_id=msg.id)
         session.commit()
     return sent
+
+
+def erase_undeliverable(session: Session, older_than: timedelta) -> int:
+    """Forget the recipient of messages still unsent after `older_than`; they will not be retried."""
+    from sqlalchemy import update
+
+    result = session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.sent_at.is_(None), OutboxEmail.to_address.is_not(None),
+               OutboxEmail.created_at < utcnow() - older_than)
+        .values(to_address=None, last_error="erased: undeliverable")
+    )
+    session.flush()
+    return result.rowcount

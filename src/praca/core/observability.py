@@ -22,6 +22,16 @@ LATENCY = Histogram("praca_http_request_seconds", "HTTP request latency", ["rout
 _SAFE_KEYS = frozenset({"event", "level", "timestamp", "logger"})
 
 
+class _CurrentStderr:
+    """Writes to whatever sys.stderr is now, so a replaced or captured stream never strands a logger."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper(), force=True)
     for noisy in ("uvicorn.access",):
@@ -35,7 +45,7 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),
         cache_logger_on_first_use=True,
     )
 
