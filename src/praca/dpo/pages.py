@@ -18,7 +18,7 @@ from praca.core.db import DbSession
 from praca.core.errors import Conflict, NotFound, PracaError
 from praca.core.i18n import LOCALES, Locale, _
 from praca.core.security import csrf_protect, rate_limit
-from praca.dpo import labels, service
+from praca.dpo import labels, service, staff_pages
 from praca.dpo.forms import FieldError, parse, photo_error, posted_form, text_values, uploaded
 from praca.dpo.labels import N_
 from praca.dpo.models import Case, CaseKind
@@ -28,6 +28,7 @@ from praca.registry import taxonomy
 from praca.settings import Settings
 
 router = APIRouter(include_in_schema=False)
+router.include_router(staff_pages.router)
 
 # One budget per client for everything that lands in the DPO's inbox.
 CITIZEN_POST = [Depends(csrf_protect), Depends(rate_limit("report"))]

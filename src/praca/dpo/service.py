@@ -204,8 +204,8 @@ def referenced_photos(session: Session) -> set[str]:
 
 # --- staff: acting ----------------------------------------------------------------------------------------
 
-def _acting_on(session: Session, user: User, public_id: str) -> Case:
-    """Load in the user's sight first (404), then check the role (403)."""
+def case_to_act_on(session: Session, user: User, public_id: str) -> Case:
+    """The case, if this user may act on it: out of their sight is 404, read-only roles get 403."""
     case = get_case(session, user, public_id)
     if not can_act(user):
         raise Forbidden("Your role lets you read cases, not act on them.")
@@ -239,7 +239,7 @@ def _post_public(session: Session, settings: Settings, case: Case, user: User, b
 
 def reply(session: Session, settings: Settings, user: User, public_id: str, form: StaffMessageForm) -> CaseMessage:
     """A public reply: the citizen reads it on the follow-up page and, with an address, gets a notice."""
-    case = _acting_on(session, user, public_id)
+    case = case_to_act_on(session, user, public_id)
     _open_for_replies(case)
     message = _post_public(session, settings, case, user, form.body)
     audit.record(session, user.actor, "dpo.case.replied", _subject(case), {"message_id": message.id})
@@ -250,7 +250,7 @@ def reply(session: Session, settings: Settings, user: User, public_id: str, form
 
 def add_note(session: Session, user: User, public_id: str, body: str) -> CaseMessage:
     """An internal note: staff only, never shown to the citizen, allowed on closed cases too."""
-    case = _acting_on(session, user, public_id)
+    case = case_to_act_on(session, user, public_id)
     message = CaseMessage(author="staff", author_user_id=user.id, body=body, internal=True, created_at=utcnow())
     case.messages.append(message)
     session.flush()
@@ -259,7 +259,7 @@ def add_note(session: Session, user: User, public_id: str, body: str) -> CaseMes
 
 
 def change_status(session: Session, user: User, public_id: str, status: CaseStatus) -> Case:
-    case = _acting_on(session, user, public_id)
+    case = case_to_act_on(session, user, public_id)
     if status not in next_statuses(case, user):
         hint = " Close a report by choosing its outcome." if status == S.CLOSED else ""
         raise InvalidInput(f"A case cannot go from '{case.status}' to '{status.value}'.{hint}", field="status",
@@ -282,7 +282,7 @@ def _close_with(session: Session, settings: Settings, user: User, case: Case, ou
 
 
 def _open_report(session: Session, user: User, public_id: str) -> Case:
-    case = _acting_on(session, user, public_id)
+    case = case_to_act_on(session, user, public_id)
     if case.kind != CaseKind.UNLISTED_DEVICE:
         raise InvalidInput("Only reports of unlisted devices have an outcome.", field="outcome")
     _open_for_replies(case)
