@@ -138,6 +138,16 @@ def test_map_page_carries_its_configuration_in_data_attributes(client, settings,
     assert "5 devices in the register" in p.text("map-status")
 
 
+def test_map_page_works_as_forms_without_javascript(client, city):
+    p = page(client, "/?type=cctv_camera&personal_data=true")
+    assert "checked" in p.by_id("type-cctv_camera") and "checked" in p.by_id("personal-true")
+    near = p.by_id("near-form")
+    assert near["action"] == "/devices" and near["method"] == "get"
+    assert [p.by_id(i)["name"] for i in ("near-lat", "near-lon", "near-radius")] == ["lat", "lon", "radius_m"]
+    # the buttons that need JavaScript stay hidden until map.js shows them
+    assert "hidden" in p.by_id("use-location") and "hidden" in p.by_id("use-centre")
+
+
 def test_map_page_has_no_inline_script_or_style(client, city):
     r = client.get("/")
     p = Page(r.text)
