@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
 from praca import __version__
-from praca.core import auth_pages, web
+from praca.core import auth_pages, i18n, web
 from praca.core.db import make_engine, make_sessionmaker
 from praca.core.errors import ERROR_RESPONSES, PracaError, Unauthenticated
 from praca.core.observability import RequestContextMiddleware, metrics_endpoint
@@ -83,7 +83,9 @@ def _error_response(request: Request, status: int, code: str, message: str,
         headers["Retry-After"] = str(details["retry_after_s"])
     if _wants_json(request):
         return JSONResponse(body, status_code=status, headers=headers)
-    response = web.render(request, "error.html", {"error": body["error"], "status": status}, status_code=status)
+    # People read the page in their language; the JSON keeps the stable English message.
+    shown = {**body["error"], "message": i18n.gettext_(message)}
+    response = web.render(request, "error.html", {"error": shown, "status": status}, status_code=status)
     response.headers.update(headers)
     return response
 

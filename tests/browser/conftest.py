@@ -43,7 +43,7 @@ class LiveCity:
     settings: Settings
     smtp: SmtpServer
 
-    def sessionmaker(self):  # noqa: ANN201
+    def sessionmaker(self):
         return make_sessionmaker(make_engine(self.settings.sqlalchemy_url))
 
     def deliver_email(self) -> int:
@@ -92,7 +92,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCity]:
 
 
 @pytest.fixture(scope="session")
-def browser(live: LiveCity):  # noqa: ANN201
+def browser(live: LiveCity):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -102,7 +102,7 @@ def browser(live: LiveCity):  # noqa: ANN201
 
 
 @pytest.fixture
-def page(browser, live: LiveCity):  # noqa: ANN001, ANN201
+def page(browser, live: LiveCity):
     context = browser.new_context(base_url=live.url, bypass_csp=True, locale="pt-PT",
                                   geolocation={"latitude": 41.1496, "longitude": -8.6109},
                                   permissions=["geolocation"])
@@ -117,7 +117,7 @@ def page(browser, live: LiveCity):  # noqa: ANN001, ANN201
     context.close()
 
 
-def axe_violations(page) -> list[dict]:  # noqa: ANN001
+def axe_violations(page) -> list[dict]:
     """axe-core's WCAG 2.1 A/AA violations on the current page."""
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -221,6 +221,7 @@ class DeviceFilter(BaseModel):
         None, description="'Near me' radius in metres (default 1000; capped)")
     limit: Annotated[int, Field(ge=1, le=500)] = 50
     offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    lang: Literal["pt", "en"] | None = Field(None, description="Language of the labels (else Accept-Language)")
 
     @field_validator("bbox")
     @classmethod
