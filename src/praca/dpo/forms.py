@@ -19,6 +19,14 @@ from praca.dpo.labels import N_
 
 M = TypeVar("M", bound=BaseModel)
 
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+
+
+def tile_attribution(tile_url: str) -> str:
+    """The credit the map's tile server asks for (OpenStreetMap's licence requires it)."""
+    return OSM_ATTRIBUTION if "openstreetmap" in tile_url else ""
+
+
 FIELD_MESSAGES: dict[str, str] = {
     "lat": N_("Enter the latitude as a number, like 41.1496, or set the pin on the map."),
     "lon": N_("Enter the longitude as a number, like -8.6109, or set the pin on the map."),
@@ -26,7 +34,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "description": N_("Describe what you saw in 10 to 2000 characters."),
     "message": N_("Write your message in 10 to 4000 characters."),
     "email": N_("Enter an e-mail address like name@example.org, or leave it empty."),
-    "body": N_("Write a message of at most 8000 characters."),
+    "body": N_("Write a message: at most 8000 characters."),
     "status": N_("Choose one of the statuses offered."),
     "outcome": N_("Choose an outcome."),
     "device_id": N_("Give the id of the register entry the report is about."),
@@ -84,9 +92,3 @@ def photo_error(exc: PracaError, max_bytes: int) -> FieldError:
     else:
         text = _("We could not read the photo; it may be damaged. Try another one.")
     return FieldError("photo", text)
-
-
-def service_error(exc: PracaError, messages: dict[str, str]) -> FieldError:
-    """A service's refusal, at the field it names: our translated words for it, else its own message."""
-    field = str(exc.details.get("field") or "")
-    return FieldError(field, _(messages[field]) if field in messages else exc.message)

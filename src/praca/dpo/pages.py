@@ -19,7 +19,7 @@ from praca.core.errors import Conflict, NotFound, PracaError
 from praca.core.i18n import LOCALES, Locale, _
 from praca.core.security import csrf_protect, rate_limit
 from praca.dpo import labels, service, staff_pages
-from praca.dpo.forms import FieldError, parse, photo_error, posted_form, text_values, uploaded
+from praca.dpo.forms import FieldError, parse, photo_error, posted_form, text_values, tile_attribution, uploaded
 from praca.dpo.labels import N_
 from praca.dpo.models import Case, CaseKind
 from praca.dpo.schemas import DESCRIPTION_LIMITS, FOLLOW_UP_MAX, QUESTION_LIMITS, FollowUpForm, QuestionForm, ReportForm
@@ -36,7 +36,6 @@ PostedForm = Annotated[FormData, Depends(posted_form)]
 REPORT_FIELDS = ("lat", "lon", "device_type", "description", "email")
 QUESTION_FIELDS = ("message", "email")
 FOLLOW_UP_MESSAGES = {"message": N_("Write your message: at most 4000 characters.")}
-OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
 
 
 def _lang_query(request: Request) -> str:
@@ -51,7 +50,7 @@ def _page(request: Request, template: str, context: dict[str, Any], status_code:
         "lang_query": _lang_query(request),
         "labels": labels,
         "limits": {"description": DESCRIPTION_LIMITS, "question": QUESTION_LIMITS, "follow_up": FOLLOW_UP_MAX},
-        "tile_attribution": OSM_ATTRIBUTION if "openstreetmap" in settings.map_tile_url else "",
+        "tile_attribution": tile_attribution(settings.map_tile_url),
     }
     return web.render(request, template, {**common, **context}, status_code=status_code)
 

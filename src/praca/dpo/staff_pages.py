@@ -22,7 +22,7 @@ from praca.core.errors import InvalidInput, NotFound
 from praca.core.i18n import Locale, _
 from praca.core.security import csrf_protect
 from praca.dpo import labels, service
-from praca.dpo.forms import FieldError, parse, posted_form, text_values
+from praca.dpo.forms import FieldError, parse, posted_form, text_values, tile_attribution
 from praca.dpo.labels import N_
 from praca.dpo.models import Case, CaseKind, CaseStatus
 from praca.dpo.register_draft import draft_device
@@ -128,8 +128,7 @@ def _case_page(request: Request, session: DbSession, user: User, locale: str, pu
         "type_label": taxonomy.label(case.suspected_type, locale),
         "notice": NOTICES.get(request.query_params.get("done", "")),
         "errors": errors or {}, "values": values or {},
-        "tile_attribution": "&copy; OpenStreetMap" if "openstreetmap" in request.app.state.settings.map_tile_url
-        else "",
+        "tile_attribution": tile_attribution(request.app.state.settings.map_tile_url),
     }
     if is_report and can_act and case.status not in service.FINAL:
         draft = (values or {}).get("register") or draft_device(case, service.first_citizen_message(case))
