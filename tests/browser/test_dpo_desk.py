@@ -1,8 +1,6 @@
 """The desk in a real browser (Debian's Chromium, the real server, a real SMTP server): the pin picker
 by mouse, keyboard and geolocation, the forms without JavaScript, the whole report → reply journey,
 and axe-core's WCAG 2.1 AA checks on every desk page.
-
-The live server, browser and page fixtures are the shared ones from tests/browser/conftest.py.
 """
 
 from __future__ import annotations
@@ -11,7 +9,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import axe_violations, browser, live, page  # noqa: F401 — fixtures
+from tests.browser.conftest import axe_violations
 from tests.dpo.helpers import DESCRIPTION, QUESTION
 
 pytestmark = pytest.mark.browser
@@ -24,11 +22,11 @@ def submit(tab, selector: str = "main button[type=submit]") -> None:
         tab.click(selector)
 
 
-def coordinates(page) -> tuple[float, float]:  # noqa: F811 — a Playwright page, not the fixture
+def coordinates(page) -> tuple[float, float]:
     return float(page.input_value("#lat")), float(page.input_value("#lon"))
 
 
-def test_the_pin_follows_a_click_the_keyboard_and_my_location(page, live):  # noqa: F811
+def test_the_pin_follows_a_click_the_keyboard_and_my_location(page, live):
     page.goto("/report?lat=41.15&lon=-8.61")
     assert page.is_visible("#pin-map") and page.is_visible("#use-location")
     assert coordinates(page) == (41.15, -8.61)
@@ -56,7 +54,7 @@ def test_the_pin_follows_a_click_the_keyboard_and_my_location(page, live):  # no
     assert page.js_errors == []
 
 
-def test_the_forms_work_without_javascript(browser, live):  # noqa: F811
+def test_the_forms_work_without_javascript(browser, live):
     context = browser.new_context(base_url=live.url, java_script_enabled=False, locale="en-GB")
     context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(live.url)
                   else route.abort())
@@ -72,7 +70,7 @@ def test_the_forms_work_without_javascript(browser, live):  # noqa: F811
     context.close()
 
 
-def test_errors_are_summarised_and_focused(page):  # noqa: F811
+def test_errors_are_summarised_and_focused(page):
     page.goto("/ask?lang=en")
     page.fill("#email", "not-an-address")
     submit(page)
@@ -83,7 +81,7 @@ def test_errors_are_summarised_and_focused(page):  # noqa: F811
     assert axe_violations(page) == []
 
 
-def test_report_reply_and_e_mail_end_to_end(page, live):  # noqa: F811
+def test_report_reply_and_e_mail_end_to_end(page, live):
     page.goto("/report")
     assert axe_violations(page) == []
     page.click("#use-location")
@@ -120,7 +118,7 @@ def test_report_reply_and_e_mail_end_to_end(page, live):  # noqa: F811
     assert follow_url.split("?")[0] in mine[0].get_content()
 
 
-def test_the_question_pages_pass_axe(page, live):  # noqa: F811
+def test_the_question_pages_pass_axe(page, live):
     page.goto("/ask")
     assert axe_violations(page) == []
     page.fill("#message", QUESTION)
