@@ -15,4 +15,5 @@ def test_undeliverable_messages_forget_their_recipient(session):
     assert notify.erase_undeliverable(session, older_than=timedelta(days=7)) == 1
     session.expire_all()
     assert session.get(OutboxEmail, old.id).to_address is None
+    assert session.get(OutboxEmail, old.id).body == ""
     assert session.get(OutboxEmail, fresh.id).to_address == "joao@example.org"

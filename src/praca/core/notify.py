@@ -80,7 +80,7 @@ def erase_undeliverable(session: Session, older_than: timedelta) -> int:
         update(OutboxEmail)
         .where(OutboxEmail.sent_at.is_(None), OutboxEmail.to_address.is_not(None),
                OutboxEmail.created_at < utcnow() - older_than)
-        .values(to_address=None, last_error="erased: undeliverable")
+        .values(to_address=None, body="", last_error="erased: undeliverable")
     )
     session.flush()
     return result.rowcount
