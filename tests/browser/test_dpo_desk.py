@@ -89,6 +89,8 @@ def test_report_reply_and_e_mail_end_to_end(page, live):
     page.select_option("#device_type", "cctv_camera")
     page.fill("#description", DESCRIPTION)
     page.fill("#email", "journey@example.org")
+    page.set_input_files("#photo", files=[{"name": "camera.jpg", "mimeType": "image/jpeg",
+                                           "buffer": _jpeg_with_gps()}])
     submit(page)
     follow_url = page.url
     reference = re.search(r"P-\d{4}-\d{6}", page.inner_text("h1")).group(0)
@@ -102,6 +104,7 @@ def test_report_reply_and_e_mail_end_to_end(page, live):
     page.goto(f"/staff/cases?q={reference}")
     assert axe_violations(page) == []
     submit(page, f"text={reference}")
+    case_url = page.url.split("?")[0]
     assert page.is_visible("#pin-map") and page.locator("#pin-map .leaflet-marker-icon").count() == 1
     assert axe_violations(page) == []
     page.fill("#reply-body", "Obrigado. Vamos verificar este aparelho.")
@@ -116,6 +119,36 @@ def test_report_reply_and_e_mail_end_to_end(page, live):
     assert [m["Subject"] for m in mine] == [f"Recebemos o seu pedido {reference}",
                                             f"Nova resposta ao seu pedido {reference}"]
     assert follow_url.split("?")[0] in mine[0].get_content()
+
+    # The DPO registers the device from the report; the photo she sees carries no location.
+    page.goto(case_url)
+    photo = page.request.get(f"{case_url}/photo")
+    assert photo.ok and b"GPS" not in photo.body() and b"SpyCam" not in photo.body()
+    page.fill("#device-name", "Câmara reportada por cidadão")
+    page.select_option("#device-operator", "psp")
+    submit(page, "#register-title + p + form button[type=submit], #register-title ~ form button[type=submit]")
+    assert page.locator("#case-outcome a").count() == 1, page.inner_text("main")[:1500]
+    device_url = page.locator("#case-outcome a").get_attribute("href")
+    device = page.request.get(f"/api/v1/{device_url.lstrip('/')}").json()
+    assert device["name"] == "Câmara reportada por cidadão"
+
+    # The citizen sees the outcome, with the new register entry linked.
+    page.goto(follow_url)
+    assert page.locator(f"a[href='{device_url}']").count() >= 1
+    assert axe_violations(page) == []
+
+
+def _jpeg_with_gps() -> bytes:
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam"
+    exif[0x8825] = {1: "N", 2: (41.0, 8.0, 56.0), 3: "W", 4: (8.0, 36.0, 39.0)}
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 240), "navy").save(buf, "JPEG", exif=exif)
+    return buf.getvalue()
 
 
 def test_the_question_pages_pass_axe(page, live):
