@@ -2,12 +2,19 @@
 
 import logging
 
+import pytest
+
 from praca.core.observability import configure_logging
 from tests.dpo.pages import post_form
 
 
-def test_a_report_leaves_no_personal_data_in_the_logs(app, client, capsys, caplog):
-    app.state.settings.access_log = True
+@pytest.fixture
+def settings(settings):
+    settings.access_log = True  # the most a city might log
+    return settings
+
+
+def test_a_report_leaves_no_personal_data_in_the_logs(client, capsys, caplog):
     configure_logging("DEBUG")
     caplog.set_level(logging.DEBUG)
     # The test client's own httpx log names the URLs it fetched; that is the test's, not the server's.
