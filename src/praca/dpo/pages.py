@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from praca.core import files, web
 from praca.core.db import DbSession
-from praca.core.errors import Conflict, NotFound, PracaError
+from praca.core.errors import Conflict, PracaError
 from praca.core.i18n import LOCALES, Locale, _
 from praca.core.security import csrf_protect, rate_limit
 from praca.dpo import labels, service, staff_pages
@@ -162,15 +162,6 @@ def submit_device_question(request: Request, session: DbSession, locale: Locale,
 
 # --- follow a case ---------------------------------------------------------------------------------------------
 
-def _linked_device(session: DbSession, public_id: str | None) -> Any:
-    """The register entry a case points at, if it is still there."""
-    if public_id is None:
-        return None
-    try:
-        return registry_service.get_device(session, public_id)
-    except NotFound:
-        return None
-
 
 def _follow_page(request: Request, session: DbSession, token: str, case: Case, values: dict[str, str],
                  errors: list[FieldError], status_code: int = 200) -> HTMLResponse:
@@ -180,8 +171,8 @@ def _follow_page(request: Request, session: DbSession, token: str, case: Case, v
         "case": case, "token": token, "submission": thread[0] if thread else None, "thread": thread[1:],
         "is_report": case.kind == CaseKind.UNLISTED_DEVICE,
         "type_label": taxonomy.label(case.suspected_type, request.state.locale),
-        "device": _linked_device(session, case.device_public_id),
-        "outcome_device": _linked_device(session, case.outcome_device_public_id),
+        "device": registry_service.find_device(session, case.device_public_id),
+        "outcome_device": registry_service.find_device(session, case.outcome_device_public_id),
         "is_final": case.status in service.FINAL,
         "follow_url": f"{settings.base_url.rstrip('/')}/follow/{token}",
         "sent": request.query_params.get("sent"),

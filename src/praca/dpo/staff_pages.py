@@ -98,14 +98,6 @@ def _authors(session: DbSession, case: Case) -> dict[int, str]:
     return {uid: user.name for uid in ids if (user := session.get(User, uid)) is not None}
 
 
-def _device_or_none(session: DbSession, public_id: str | None) -> Any:
-    if public_id is None:
-        return None
-    try:
-        return registry_service.get_device(session, public_id)
-    except NotFound:
-        return None
-
 
 def _choices(locale: str, codes: Any) -> list[tuple[str, str]]:
     return [(c.value, taxonomy.label(c.value, locale)) for c in codes]
@@ -123,8 +115,8 @@ def _case_page(request: Request, session: DbSession, user: User, locale: str, pu
         "is_report": is_report, "is_final": case.status in service.FINAL,
         "next_statuses": service.next_statuses(case, user) if can_act else [],
         "department": (department.name_pt if locale == "pt" else department.name_en) if department else None,
-        "device": _device_or_none(session, case.device_public_id),
-        "outcome_device": _device_or_none(session, case.outcome_device_public_id),
+        "device": registry_service.find_device(session, case.device_public_id),
+        "outcome_device": registry_service.find_device(session, case.outcome_device_public_id),
         "type_label": taxonomy.label(case.suspected_type, locale),
         "notice": NOTICES.get(request.query_params.get("done", "")),
         "errors": errors or {}, "values": values or {},

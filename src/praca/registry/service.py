@@ -68,9 +68,15 @@ def ensure_operator(session: Session, *, slug: str, name: str, kind: str, depart
 
 # --- reading -------------------------------------------------------------------------------------------------
 
+def find_device(session: Session, public_id: str | None) -> Device | None:
+    """The device, or None when there is no such id (a case may point at one since removed)."""
+    if not public_id:
+        return None
+    return session.scalar(select(Device).options(joinedload(Device.operator)).where(Device.public_id == public_id))
+
+
 def get_device(session: Session, public_id: str) -> Device:
-    device = session.scalar(select(Device).options(joinedload(Device.operator))
-                            .where(Device.public_id == public_id))
+    device = find_device(session, public_id)
     if device is None:
         raise NotFound("No device with this id in the register.")
     return device
