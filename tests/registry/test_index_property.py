@@ -92,3 +92,18 @@ def test_index_matches_brute_force(index, f, centre):
         for i, dist in zip(result.indices.tolist(), result.distances.tolist(), strict=True):
             d = index.devices[i]
             assert abs(dist - haversine_m(centre[0], centre[1], d.lat, d.lon)) < 1e-6
+
+
+def test_pages_cut_one_order_when_many_devices_tie(session, settings):
+    make_operator(session, "mobilidade")
+    rng = random.Random(3)
+    for i in range(60):  # half of them on one spot: their distances tie across page edges
+        spot = (41.1496, -8.6109) if i % 2 else (round(41.1496 + rng.uniform(-0.002, 0.002), 6), -8.6109)
+        make_device(session, settings, name=f"Poste {rng.random():.6f}", lat=spot[0], lon=spot[1])
+    session.commit()
+    index = DeviceIndex.build(session)
+    whole = index.query(DeviceFilter(lat=41.1497, lon=-8.6109, radius_m=1000, limit=500), 1000)
+    for size in (3, 7, 11):
+        pages = [index.query(DeviceFilter(lat=41.1497, lon=-8.6109, radius_m=1000, limit=size, offset=o), 1000)
+                 for o in range(0, 60, size)]
+        assert [i for p in pages for i in p.indices.tolist()] == whole.indices.tolist()

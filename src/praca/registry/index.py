@@ -42,7 +42,8 @@ def _nearest(cand: np.ndarray, dist: np.ndarray, f: DeviceFilter) -> Result:
     """The page of `cand` (every device within the radius, with its distance) nearest first."""
     total = len(cand)
     end = min(total, f.offset + f.limit)
-    part = np.argpartition(dist, end - 1)[:end] if end < total else np.arange(total)
+    # Everything up to the page's last distance, ties included, so every page cuts the same order.
+    part = np.flatnonzero(dist <= np.partition(dist, end - 1)[end - 1]) if end < total else np.arange(total)
     # distance first, then the index's own (name) order for ties: stable answers for paging
     part = part[np.lexsort((cand[part], dist[part]))][f.offset:end]
     return Result(cand[part], dist[part], total)
@@ -338,7 +339,11 @@ class IndexHolder:
         index, now = self._index, time.monotonic()
         if index is not None and now - self._checked_at < self._check_every_s:
             return index
-        with self._lock:
+        if index is not None and not self._lock.acquire(blocking=False):
+            return index  # another request is checking or rebuilding: serve the last index meanwhile
+        if index is None:
+            self._lock.acquire()
+        try:
             if self._index is not None and time.monotonic() - self._checked_at < self._check_every_s:
                 return self._index
             version = service.current_version(session)
@@ -349,6 +354,8 @@ class IndexHolder:
                         gc.freeze()
             self._checked_at = time.monotonic()
             return self._index
+        finally:
+            self._lock.release()
 
     def invalidate(self) -> None:
         self._checked_at = 0.0
