@@ -43,7 +43,7 @@ lint: setup
 	$(BIN)/ruff check src tests bench migrations
 
 bench: setup
-	$(BIN)/python bench/registry_near.py
+	$(BIN)/python bench/registry_near.py --workers 2
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var
