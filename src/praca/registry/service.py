@@ -189,8 +189,8 @@ def update_device(session: Session, settings: Settings, public_id: str, changes:
     given = changes.model_dump(exclude_unset=True)
     if not given:
         raise InvalidInput("Nothing to change: send at least one field.")
-    current = _as_create(device)
-    merged = {**current.model_dump(), **given}
+    current = _current_values(device)
+    merged = {**current, **given}
     try:
         data = DeviceCreate.model_validate(merged)
     except ValueError as exc:
@@ -199,7 +199,7 @@ def update_device(session: Session, settings: Settings, public_id: str, changes:
     if isinstance(actor, User) and new_operator.id != device.operator_id:
         check_can_edit(actor, new_operator)
     check_in_city(settings, data.lat, data.lon)
-    changed = sorted(k for k in given if merged[k] != current.model_dump()[k])
+    changed = sorted(k for k in given if merged[k] != current[k])
     for key, value in _values(data).items():
         setattr(device, key, value)
     device.operator_id, device.operator = new_operator.id, new_operator
@@ -251,11 +251,11 @@ def referenced_photos(session: Session) -> set[str]:
     return set(session.scalars(select(Device.photo).where(Device.photo.is_not(None))))
 
 
-def _as_create(device: Device) -> DeviceCreate:
-    return DeviceCreate.model_construct(
-        **{k: getattr(device, k) for k in DeviceCreate.model_fields if k != "operator"},
-        operator=device.operator.slug,
-    )
+def _current_values(device: Device) -> dict[str, Any]:
+    """The device as DeviceCreate's input, for merging a partial update and validating the whole."""
+    values = {k: getattr(device, k) for k in DeviceCreate.model_fields if k != "operator"}
+    values["operator"] = device.operator.slug
+    return values
 
 
 def _actor(actor: User | str) -> str:
