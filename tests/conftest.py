@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from praca.app import create_app
-from praca.core.db import get_session, make_engine
+from praca.core.db import make_engine
 from praca.core.migrate import upgrade
 from praca.settings import Settings
 
@@ -88,11 +89,7 @@ def settings(tmp_path: Path, engine: Engine) -> Settings:
 @pytest.fixture
 def app(settings: Settings, engine: Engine, session: Session):
     app = create_app(settings, engine=engine)
-
-    def _test_session() -> Iterator[Session]:
-        yield session
-
-    app.dependency_overrides[get_session] = _test_session
+    app.state.open_session = lambda: nullcontext(session)  # every request shares the test's transaction
     return app
 
 

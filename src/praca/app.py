@@ -41,6 +41,7 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.sqlalchemy_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.open_session = app.state.sessionmaker  # a Session closes itself at the end of `with`
     app.state.templates = web.make_templates()
     app.state.rate_limiter = RateLimiter()
     app.state.registry_index = IndexHolder(settings.registry_cache_s)

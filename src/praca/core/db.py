@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -90,13 +91,18 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
+def request_session(request: Request) -> AbstractContextManager[Session]:
+    """The one place a request gets its session (tests swap `app.state.open_session` for theirs).
+
+    For code that opens it only when needed; closing it rolls back anything not committed.
+    """
+    return request.app.state.open_session()
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request; routes commit explicitly before responding, anything else rolls back."""
-    session: Session = request.app.state.sessionmaker()
-    try:
+    with request_session(request) as session:
         yield session
-    finally:
-        session.close()
 
 
 DbSession = Annotated[Session, Depends(get_session)]

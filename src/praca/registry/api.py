@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, Coroutine
-from contextlib import AbstractContextManager, contextmanager
 from typing import Annotated, Any, get_args, get_origin
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from praca.core.auth import EditorStaff
-from praca.core.db import DbSession, get_session
+from praca.core.db import DbSession, request_session
 from praca.core.errors import InvalidInput, NotFound
 from praca.core.files import read_capped
 from praca.core.i18n import Locale, get_locale
@@ -52,7 +49,7 @@ def _query(request: Request, session: DbSession, f: DeviceFilter):
 # "Near me" and device look-ups run on the event loop and touch neither a thread nor the database while
 # the in-memory index is fresh. Through `DbSession` and `Locale` (plain functions, which FastAPI runs in
 # its thread pool) each request paid three thread hand-offs, more than the query itself costs; the
-# session is now opened only when the index's version must be checked.
+# session is now opened (through core.db.request_session) only when the index's version must be checked.
 
 async def _read_locale(request: Request) -> str:
     """`Locale`, negotiated on the event loop: it only reads the request."""
@@ -62,16 +59,8 @@ async def _read_locale(request: Request) -> str:
 ReadLocale = Annotated[str, Depends(_read_locale)]
 
 
-def _request_session(request: Request) -> AbstractContextManager[Session]:
-    """The session `DbSession` would give this request, opened only when needed: `get_session`, or the
-    app's override of it (the tests bind theirs to a transaction), entered here instead of by FastAPI."""
-    provider = request.app.dependency_overrides.get(get_session, get_session)
-    args = (request,) if inspect.signature(provider).parameters else ()
-    return contextmanager(provider)(*args)
-
-
 def _checked_index(request: Request) -> DeviceIndex:
-    with _request_session(request) as session:
+    with request_session(request) as session:
         return request.app.state.registry_index.get(session)
 
 
