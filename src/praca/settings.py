@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
     dpo_email: str = "dpo@cm-porto.example"
+    holiday_subdivision: str = Field(
+        "13", description="Portuguese district whose capital's municipal holiday counts (13: Porto, 24 June).")
+    dpo_reminder_days: int = Field(5, ge=0, le=30, description="Remind the assignee this many days before a due date.")
+    dpo_verification_hours: int = Field(
+        72, ge=1, description="An unconfirmed rights request is deleted after this many hours.")
+    dpo_contact_retention_days: int = Field(
+        30, ge=0, description="Days after a case closes before its contact e-mail is deleted.")
+    dpo_case_retention_days: int = Field(
+        730, ge=1, description="Days after a case closes before its content is anonymised.")
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_from: str = "Praça <no-reply@cm-porto.example>"

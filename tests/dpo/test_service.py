@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from praca.core.auth import sha256
 from praca.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from praca.core.notify import OutboxEmail
-from praca.dpo import service, tasks
+from praca.dpo import clock, service, tasks
 from praca.dpo.models import Case, CaseKind, CaseStatus, ReportOutcome
 from praca.dpo.schemas import CaseFilter, OutcomeForm, StaffMessageForm
 from praca.registry import service as registry_service
@@ -89,13 +89,23 @@ def test_the_citizen_sees_replies_but_never_internal_notes(session, settings, dp
     assert len(case.messages) == 3
 
 
-def test_a_reply_sets_the_first_answer_time_and_can_mark_the_case_answered(session, settings, dpo):
+def test_the_first_substantive_answer_is_the_reply_that_answers_not_the_first_reply(session, settings, dpo):
     case, _ = service.open_question(session, settings, question_form(), locale="pt")
     service.reply(session, settings, dpo, case.public_id, StaffMessageForm(body="We are checking."))
-    first = case.first_answer_at
-    assert first is not None and case.status == CaseStatus.RECEIVED
+    assert case.first_answer_at is None and case.status == CaseStatus.RECEIVED
     service.reply(session, settings, dpo, case.public_id, StaffMessageForm(body="Done.", mark_answered=True))
-    assert case.first_answer_at == first and case.status == CaseStatus.ANSWERED
+    first = case.first_answer_at
+    assert first is not None and case.status == CaseStatus.ANSWERED
+    service.change_status(session, dpo, case.public_id, CaseStatus.IN_PROGRESS)
+    service.reply(session, settings, dpo, case.public_id, StaffMessageForm(body="More.", mark_answered=True))
+    assert case.first_answer_at == first
+
+
+def test_a_new_case_is_due_one_month_after_receipt(session, settings):
+    case, _ = service.open_question(session, settings, question_form(), locale="pt")
+    received = clock.local_date(case.received_at)
+    assert case.due_date == clock.due_date(received, settings.holiday_subdivision)
+    assert case.due_date > received
 
 
 def test_replies_notify_only_citizens_who_left_an_address(session, settings, dpo):
@@ -168,12 +178,14 @@ def test_roles_and_department_scope(session, settings, dpo, viewer):
     # Out of sight is "not found" even for acting; in sight but read-only is "forbidden".
     with pytest.raises(NotFound):
         service.add_note(session, other_liaison, ours.public_id, "x")
-    for reader in (liaison, viewer):
-        with pytest.raises(Forbidden):
-            service.reply(session, settings, reader, ours.public_id, StaffMessageForm(body="x"))
-        with pytest.raises(Forbidden):
-            service.change_status(session, reader, ours.public_id, CaseStatus.ACKNOWLEDGED)
+    with pytest.raises(Forbidden):
+        service.reply(session, settings, viewer, ours.public_id, StaffMessageForm(body="x"))
+    with pytest.raises(Forbidden):
+        service.change_status(session, viewer, ours.public_id, CaseStatus.ACKNOWLEDGED)
     assert ours.status == CaseStatus.RECEIVED and len(ours.messages) == 1
+    # The liaison works on their own department's case.
+    service.change_status(session, liaison, ours.public_id, CaseStatus.ACKNOWLEDGED)
+    assert ours.status == CaseStatus.ACKNOWLEDGED
 
 
 def test_the_inbox_filters_searches_and_pages_newest_first(session, settings, dpo):

@@ -75,7 +75,7 @@ MATRIX = [
     ("admin", None, True, True, True),
     ("dpo", None, True, True, True),
     ("viewer", None, True, True, False),
-    ("liaison", "ambiente", True, False, False),
+    ("liaison", "ambiente", True, False, True),  # acts on their department's cases only
     ("liaison", "cultura", False, False, False),
 ]
 
@@ -93,12 +93,12 @@ def test_the_role_matrix(client, session, desk, role, department, sees_question,
         if visible:
             assert ('action="/staff/cases/' in page.text) == acts
             assert ("Your role lets you read this case, not act on it." in page.text) == (not acts)
-        expected = 303 if acts else 403 if visible else 404
+        expected = 404 if not visible else 303 if acts else 403
         for action, data in (("reply", {"body": "Thank you."}), ("note", {"body": "x"}),
                              ("status", {"status": "acknowledged"})):
             assert act(client, case, action, data).status_code == expected, (action, case.kind)
     assert act(client, desk.report, "outcome", {"outcome": "not_a_device"}).status_code == (
-        303 if acts else 403 if sees_report else 404)
+        404 if not sees_report else 303 if acts else 403)
     photo = client.get(f"/staff/cases/{desk.report.public_id}/photo")
     assert photo.status_code == (200 if sees_report else 404)
 

@@ -3,8 +3,9 @@
 Plain functions taking a Session: they flush and never commit, so a change, its audit entry and its
 e-mail land together when the route (or job) commits once. Citizens have no account: their key to a
 case is a random token of which only the SHA-256 is stored. Staff see the cases their role lets them
-see (a liaison: their own department's) and only the DPO and admins act on them. A case outside
-someone's sight is "not found", never "forbidden", so its existence does not leak.
+see (a liaison: their own department's); the DPO, admins and liaisons act on what they see, viewers
+only read. A case outside someone's sight is "not found", never "forbidden", so its existence does
+not leak. Every case carries its legal due date (`clock.py`), set when the request counts as received.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from praca.core.auth import Role, User, sha256
 from praca.core.db import utcnow
 from praca.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from praca.core.i18n import DEFAULT_LOCALE, LOCALES, translate
-from praca.dpo import notifications
+from praca.dpo import clock, notifications
 from praca.dpo.labels import OUTCOME_REPLIES
 from praca.dpo.models import Case, CaseKind, CaseMessage, CaseStatus, Channel, ReportOutcome
 from praca.dpo.schemas import CaseFilter, OutcomeForm, QuestionForm, ReportForm, StaffMessageForm
@@ -46,7 +47,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.REJECTED: frozenset(),
 }
 FINAL = frozenset({S.CLOSED, S.REJECTED})
-ACTING_ROLES = frozenset({Role.ADMIN, Role.DPO})
+ACTING_ROLES = frozenset({Role.ADMIN, Role.DPO, Role.LIAISON})  # a liaison: within their department
+# Reaching one of these is the first substantive answer the KPIs measure (an acknowledgement is not one).
+ANSWERING = frozenset({S.ANSWERED, S.CLOSED, S.REJECTED})
 REOPENING_ROLES = frozenset({Role.ADMIN, Role.DPO})  # final is final, except for them
 
 
@@ -85,7 +88,8 @@ def _open(session: Session, settings: Settings, *, kind: CaseKind, locale: str, 
     now = utcnow()
     case = Case(reference=_new_reference(session, now), kind=kind, status=S.RECEIVED, channel=Channel.WEB,
                 token_hash=sha256(token), locale=locale if locale in LOCALES else DEFAULT_LOCALE,
-                contact_email=email, received_at=now, updated_at=now, **fields)
+                contact_email=email, received_at=now, updated_at=now,
+                due_date=clock.due_date(clock.local_date(now), settings.holiday_subdivision), **fields)
     case.messages = [CaseMessage(author=CITIZEN, body=body, created_at=now)]
     session.add(case)
     session.flush()
@@ -205,7 +209,8 @@ def referenced_photos(session: Session) -> set[str]:
 # --- staff: acting ----------------------------------------------------------------------------------------
 
 def case_to_act_on(session: Session, user: User, public_id: str) -> Case:
-    """The case, if this user may act on it: out of their sight is 404, read-only roles get 403."""
+    """The case, if this user may act on it: out of their sight is 404 (a liaison sees only their
+    department's), read-only roles get 403."""
     case = get_case(session, user, public_id)
     if not can_act(user):
         raise Forbidden("Your role lets you read cases, not act on them.")
@@ -223,6 +228,8 @@ def _set_status(session: Session, case: Case, status: CaseStatus, actor: str) ->
         return
     case.status = status
     case.closed_at = utcnow() if status in FINAL else None
+    if status in ANSWERING and case.first_answer_at is None:
+        case.first_answer_at = utcnow()
     session.flush()
     audit.record(session, actor, "dpo.case.status_changed", _subject(case), {"from": old, "to": status.value})
 
@@ -230,8 +237,6 @@ def _set_status(session: Session, case: Case, status: CaseStatus, actor: str) ->
 def _post_public(session: Session, settings: Settings, case: Case, user: User, body: str) -> CaseMessage:
     message = CaseMessage(author="staff", author_user_id=user.id, body=body, internal=False, created_at=utcnow())
     case.messages.append(message)
-    if case.first_answer_at is None:
-        case.first_answer_at = message.created_at
     session.flush()
     notifications.queue_reply_notice(session, settings, case)
     return message
