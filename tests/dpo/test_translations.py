@@ -1,5 +1,6 @@
-"""Every message the DPO desk shows or e-mails has a European Portuguese translation in dpo.po,
-with the same placeholders, so a citizen reading in Portuguese never meets a stray English line."""
+"""Every message the DPO desk shows or e-mails has a European Portuguese translation in one of its
+catalogues (dpo.po, dpo_<part>.po), with the same placeholders, so a citizen reading in Portuguese
+never meets a stray English line."""
 
 from __future__ import annotations
 
@@ -29,8 +30,18 @@ def _used_msgids() -> set[str]:
 
 @pytest.fixture(scope="module")
 def catalog():
-    with (SRC / "locale" / "pt" / "LC_MESSAGES" / "dpo.po").open("rb") as f:
-        return read_po(f, locale="pt")
+    merged = None
+    for path in sorted((SRC / "locale" / "pt" / "LC_MESSAGES").glob("dpo*.po")):
+        with path.open("rb") as f:
+            part = read_po(f, locale="pt")
+        if merged is None:
+            merged = part
+            continue
+        for message in part:
+            if message.id:
+                assert message.id not in merged, f"{message.id!r} is translated twice ({path.name})"
+                merged[message.id] = message
+    return merged
 
 
 def test_every_message_is_translated(catalog):
