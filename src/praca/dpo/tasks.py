@@ -1,4 +1,9 @@
-"""DPO desk jobs: the worker runs them on their schedule (see core.jobs)."""
+"""DPO desk jobs: the worker runs them on their schedule (see core.jobs).
+
+Each job commits its own work in batches with the audit entries that describe it, and selects only
+what is still to be done, so a run repeated after a crash does nothing twice (reminders.py and
+retention.py say how). The clock jobs run hourly so a new Lisbon day's alarms go out early in it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from praca.core import audit, files
 from praca.core.jobs import periodic
-from praca.dpo import service
+from praca.dpo import reminders, retention, service
 from praca.settings import Settings
 
 
@@ -20,3 +25,39 @@ def sweep_photos(session: Session, settings: Settings) -> dict[str, int]:
     if removed:
         audit.record(session, audit.SYSTEM, "dpo.photos.swept", "dpo:photos", {"removed": len(removed)})
     return {"removed": len(removed)}
+
+
+@periodic("dpo.remind", every=timedelta(hours=1))
+def remind(session: Session, settings: Settings) -> dict[str, int]:
+    """E-mail whoever holds a case `dpo_reminder_days` days before its due date, once per due date."""
+    return {"reminded": reminders.send_reminders(session, settings)}
+
+
+@periodic("dpo.escalate", every=timedelta(hours=1))
+def escalate(session: Session, settings: Settings) -> dict[str, int]:
+    """E-mail the DPO the cases that passed their due date unanswered, once per due date."""
+    return {"escalated": reminders.escalate_overdue(session, settings)}
+
+
+@periodic("dpo.expire_unverified", every=timedelta(hours=1))
+def expire_unverified(session: Session, settings: Settings) -> dict[str, int]:
+    """Delete rights requests whose e-mail was not confirmed within `dpo_verification_hours`."""
+    return {"deleted": retention.expire_unverified(session, settings)}
+
+
+@periodic("dpo.erase_contacts", every=timedelta(hours=6))
+def erase_contacts(session: Session, settings: Settings) -> dict[str, int]:
+    """Delete contact e-mails `dpo_contact_retention_days` after their case closed."""
+    return {"erased": retention.erase_contacts(session, settings)}
+
+
+@periodic("dpo.anonymise", every=timedelta(hours=24))
+def anonymise(session: Session, settings: Settings) -> dict[str, int]:
+    """Anonymise cases `dpo_case_retention_days` after they closed."""
+    return {"anonymised": retention.anonymise_closed(session, settings)}
+
+
+@periodic("dpo.backfill_due_dates", every=timedelta(hours=24))
+def backfill_due_dates(session: Session, settings: Settings) -> dict[str, int]:
+    """Give cases received before the legal clock existed their due date (a no-op once done)."""
+    return {"filled": retention.backfill_due_dates(session, settings)}
