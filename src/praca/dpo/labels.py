@@ -6,7 +6,7 @@ language: `_(STATUS_LABELS[case.status])` on a page, `translate(..., case.locale
 
 from __future__ import annotations
 
-from praca.dpo.models import CaseKind, CaseStatus, ReportOutcome
+from praca.dpo.models import CaseKind, CaseStatus, Channel, DataSubjectRight, QuestionTopic, ReportOutcome
 
 
 def N_(message: str) -> str:
@@ -38,6 +38,38 @@ STATUS_EXPLANATIONS: dict[str, str] = {
 KIND_LABELS: dict[str, str] = {
     CaseKind.QUESTION: N_("Question"),
     CaseKind.UNLISTED_DEVICE: N_("Report of a device not in the register"),
+    CaseKind.RIGHTS_REQUEST: N_("Request to exercise a data-protection right"),
+    CaseKind.COMPLAINT: N_("Complaint to the Inhabitant Ombudsman"),
+}
+
+TOPIC_LABELS: dict[str, str] = {
+    QuestionTopic.DEVICE: N_("A device in public space"),
+    QuestionTopic.WIFI: N_("The city's public Wi-Fi"),
+    QuestionTopic.PRIVACY_POLICY: N_("The privacy policy"),
+    QuestionTopic.OTHER: N_("Something else"),
+}
+
+# The rights of GDPR Articles 15 to 22, each with one line a citizen can act on.
+RIGHT_LABELS: dict[str, str] = {
+    DataSubjectRight.ACCESS: N_("Access (Article 15)"),
+    DataSubjectRight.RECTIFICATION: N_("Rectification (Article 16)"),
+    DataSubjectRight.ERASURE: N_("Erasure (Article 17)"),
+    DataSubjectRight.RESTRICTION: N_("Restriction of processing (Article 18)"),
+    DataSubjectRight.PORTABILITY: N_("Data portability (Article 20)"),
+    DataSubjectRight.OBJECTION: N_("Objection (Article 21)"),
+    DataSubjectRight.AUTOMATED_DECISION: N_("Automated decisions (Article 22)"),
+}
+RIGHT_EXPLANATIONS: dict[str, str] = {
+    DataSubjectRight.ACCESS: N_("Find out whether the city holds data about you, and get a copy of it."),
+    DataSubjectRight.RECTIFICATION: N_("Have data about you that is wrong or incomplete corrected."),
+    DataSubjectRight.ERASURE: N_("Have data about you deleted when there is no longer a reason to keep it."),
+    DataSubjectRight.RESTRICTION: N_("Have the city keep your data but stop using it while a question is settled."),
+    DataSubjectRight.PORTABILITY: N_(
+        "Receive the data you gave the city in a common format, or have it sent to another organisation."),
+    DataSubjectRight.OBJECTION: N_("Ask the city to stop using your data for a purpose you object to."),
+    DataSubjectRight.AUTOMATED_DECISION: N_(
+        "Not be subject to a decision made only by a computer that significantly affects you; ask for a person "
+        "to review it."),
 }
 
 OUTCOME_LABELS: dict[str, str] = {
@@ -57,4 +89,12 @@ OUTCOME_REPLIES: dict[str, str] = {
     ReportOutcome.NOT_A_DEVICE: N_(
         "Thank you for your report. We checked, and this is not a device that gathers data, so it does "
         "not belong in the register."),
+}
+
+CHANNEL_LABELS: dict[str, str] = {
+    Channel.WEB: N_("Web form"),
+    Channel.EMAIL: N_("E-mail"),
+    Channel.PHONE: N_("Phone"),
+    Channel.LETTER: N_("Letter"),
+    Channel.IN_PERSON: N_("In person"),
 }

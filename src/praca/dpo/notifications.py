@@ -3,10 +3,15 @@
 The follow-up link is only e-mailed once, in the acknowledgement: that is the only moment we hold
 the token (afterwards only its hash exists). Later notices repeat the reference and point back to
 that link. No e-mail carries the text of the case, so the outbox never holds what the citizen wrote.
+A rights request is the exception to "acknowledgement first": its first e-mail asks to confirm the
+address and carries both links (confirm, follow), since after that only hashes exist.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
+from babel.dates import format_date
 from sqlalchemy.orm import Session
 
 from praca.core import notify
@@ -53,3 +58,76 @@ def queue_reply_notice(session: Session, settings: Settings, case: Case) -> None
     values = {"reference": case.reference, "city": settings.city_name}
     notify.queue_email(session, case.contact_email, translate(REPLY_SUBJECT, case.locale).format(**values),
                        translate(REPLY_BODY, case.locale).format(**values))
+
+
+CONFIRM_SUBJECT = N_("Confirm your request {reference}")
+CONFIRM_BODY = N_(
+    "Hello,\n\n"
+    "We received your request to exercise a data-protection right, with the reference {reference}. "
+    "Before we can start, please confirm that this e-mail address is yours: open this link within "
+    "{hours} hours and press the button on the page.\n\n"
+    "{confirm_link}\n\n"
+    "The month we have to answer starts on the day you confirm. If you did not send this request, ignore "
+    "this e-mail: without confirmation the request is deleted.\n\n"
+    "You can follow your request, add messages or documents and read our replies at this address. Keep "
+    "it to yourself: anyone who has it can read your request.\n\n"
+    "{follow_link}\n\n"
+    "Praça {city}")
+CONFIRMED_SUBJECT = N_("Your request {reference} is confirmed")
+CONFIRMED_BODY = N_(
+    "Hello,\n\n"
+    "Thank you for confirming your e-mail address. Your request {reference} is now with the Data "
+    "Protection Officer of {city}.\n\n"
+    "We must answer by {due_date}. If the request is complex or one of many, the law lets us extend this "
+    "by up to two more months; we would tell you why before that date.\n\n"
+    "To follow your request, open the follow-up link from our first e-mail.\n\n"
+    "Praça {city}")
+
+
+def format_day(day: date, locale: str) -> str:
+    """A date as people write it in their language ("24 de julho de 2026", "July 24, 2026")."""
+    return format_date(day, "long", locale=locale)
+
+
+def queue_confirmation_request(session: Session, settings: Settings, case: Case, verification_token: str,
+                               token: str) -> None:
+    """The rights request's first e-mail: confirm the address, and keep the follow-up link."""
+    if not case.contact_email:
+        return
+    base = settings.base_url.rstrip("/")
+    values = {"reference": case.reference, "city": settings.city_name, "hours": settings.dpo_verification_hours,
+              "confirm_link": f"{base}/verify/{verification_token}?lang={case.locale}",
+              "follow_link": follow_url(settings, token, case.locale)}
+    notify.queue_email(session, case.contact_email, translate(CONFIRM_SUBJECT, case.locale).format(**values),
+                       translate(CONFIRM_BODY, case.locale).format(**values))
+
+
+def queue_confirmed_notice(session: Session, settings: Settings, case: Case) -> None:
+    """Once confirmed: the request is received, and this is the day we must answer by."""
+    if not case.contact_email or case.due_date is None:
+        return
+    values = {"reference": case.reference, "city": settings.city_name,
+              "due_date": format_day(case.due_date, case.locale)}
+    notify.queue_email(session, case.contact_email, translate(CONFIRMED_SUBJECT, case.locale).format(**values),
+                       translate(CONFIRMED_BODY, case.locale).format(**values))
+
+
+EXTENSION_SUBJECT = N_("New date for our answer to your request {reference}")
+EXTENSION_BODY = N_(
+    "Hello,\n\n"
+    "We need more time to answer your request {reference}. As the General Data Protection Regulation "
+    "allows (Article 12(3)), we have extended the deadline: we will answer by {due_date}.\n\n"
+    "Our reason is in a message on your request's follow-up page: open the follow-up link from our "
+    "first e-mail to read it.\n\n"
+    "Praça {city}")
+
+
+def queue_extension_notice(session: Session, settings: Settings, case: Case) -> None:
+    """The deadline was extended: the new date here, the reason on the follow-up page (no case text
+    goes into an e-mail)."""
+    if not case.contact_email or case.due_date is None:
+        return
+    values = {"reference": case.reference, "city": settings.city_name,
+              "due_date": format_day(case.due_date, case.locale)}
+    notify.queue_email(session, case.contact_email, translate(EXTENSION_SUBJECT, case.locale).format(**values),
+                       translate(EXTENSION_BODY, case.locale).format(**values))

@@ -10,23 +10,38 @@ not leak. Every case carries its legal due date (`clock.py`), set when the reque
 
 from __future__ import annotations
 
+import csv
+import io
 import secrets
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, false, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from praca.core import audit
-from praca.core.auth import Role, User, sha256
+from praca.core.auth import Department, Role, User, sha256
 from praca.core.db import utcnow
 from praca.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from praca.core.i18n import DEFAULT_LOCALE, LOCALES, translate
 from praca.dpo import clock, notifications
-from praca.dpo.labels import OUTCOME_REPLIES
-from praca.dpo.models import Case, CaseKind, CaseMessage, CaseStatus, Channel, ReportOutcome
-from praca.dpo.schemas import CaseFilter, OutcomeForm, QuestionForm, ReportForm, StaffMessageForm
+from praca.dpo.labels import N_, OUTCOME_REPLIES
+from praca.dpo.models import Case, CaseKind, CaseMessage, CaseStatus, Channel, QuestionTopic, ReportOutcome
+from praca.dpo.schemas import (
+    BULK_MAX,
+    RECEIVED_MAX_AGE_DAYS,
+    AssignForm,
+    CaseFilter,
+    ExtendForm,
+    OutcomeForm,
+    QuestionForm,
+    RegisterCaseForm,
+    RejectForm,
+    ReportForm,
+    StaffMessageForm,
+)
 from praca.registry import service as registry_service
 from praca.registry.schemas import DeviceCreate
 from praca.settings import Settings
@@ -83,20 +98,23 @@ def outside_city(settings: Settings, lat: float, lon: float) -> bool:
 
 
 def _open(session: Session, settings: Settings, *, kind: CaseKind, locale: str, body: str,
-          email: str | None, **fields: object) -> tuple[Case, str]:
+          email: str | None, acknowledge: bool = True, **fields: object) -> tuple[Case, str]:
+    """A new web case and its raw follow-up token. A caller may pass `due_date=None` (a rights request
+    awaiting confirmation) and `acknowledge=False` when it sends its own first e-mail (intake.py)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()
+    fields.setdefault("due_date", clock.due_date(clock.local_date(now), settings.holiday_subdivision))
     case = Case(reference=_new_reference(session, now), kind=kind, status=S.RECEIVED, channel=Channel.WEB,
                 token_hash=sha256(token), locale=locale if locale in LOCALES else DEFAULT_LOCALE,
-                contact_email=email, received_at=now, updated_at=now,
-                due_date=clock.due_date(clock.local_date(now), settings.holiday_subdivision), **fields)
+                contact_email=email, received_at=now, updated_at=now, **fields)
     case.messages = [CaseMessage(author=CITIZEN, body=body, created_at=now)]
     session.add(case)
     session.flush()
     audit.record(session, CITIZEN, "dpo.case.opened", _subject(case),
                  {"kind": kind.value, "reference": case.reference, "device": case.device_public_id,
                   "photo": case.photo is not None, "email": email is not None})
-    notifications.queue_acknowledgement(session, settings, case, token)
+    if acknowledge:
+        notifications.queue_acknowledgement(session, settings, case, token)
     return case, token
 
 
@@ -113,13 +131,17 @@ def open_report(session: Session, settings: Settings, form: ReportForm, *, local
 
 def open_question(session: Session, settings: Settings, form: QuestionForm, *, locale: str,
                   device_public_id: str | None = None) -> tuple[Case, str]:
-    """A question, in general or about one register entry (then routed to its operator's department)."""
+    """A question, in general or about one register entry (then routed to its operator's department,
+    and its topic is the device, whatever the form said)."""
     department_id = None
+    topic = form.topic or QuestionTopic.OTHER
     if device_public_id is not None:
         device = registry_service.get_device(session, device_public_id)
         department_id = device.operator.department_id
+        topic = QuestionTopic.DEVICE
     return _open(session, settings, kind=CaseKind.QUESTION, locale=locale, body=form.message,
-                 email=form.email, device_public_id=device_public_id, department_id=department_id)
+                 email=form.email, device_public_id=device_public_id, department_id=department_id,
+                 topic=topic.value)
 
 
 def case_for_token(session: Session, token: str) -> Case:
@@ -158,30 +180,84 @@ def add_citizen_message(session: Session, case: Case, body: str) -> CaseMessage:
 # --- staff: reading ---------------------------------------------------------------------------------------
 
 def visible_cases(user: User) -> Select[tuple[Case]]:
-    """The cases this user may see; a liaison's department filter is part of the query."""
-    stmt = select(Case)
+    """The cases this user may see; a liaison's department filter is part of the query. A rights request
+    whose e-mail is not confirmed yet is nobody's work (intake.py), so it is in no one's sight."""
+    stmt = select(Case).where(or_(Case.kind != CaseKind.RIGHTS_REQUEST, Case.verified_at.is_not(None)))
     if user.role == Role.LIAISON:
         stmt = stmt.where(Case.department_id == user.department_id if user.department_id else false())
     return stmt
 
 
-def list_cases(session: Session, user: User, f: CaseFilter) -> tuple[list[Case], int]:
-    """The inbox: newest first, with the total for paging."""
+# Statuses in which a case still awaits its answer: the legal clock runs ("overdue", "due within").
+PENDING = frozenset({S.RECEIVED, S.ACKNOWLEDGED, S.IN_PROGRESS, S.WAITING_CITIZEN})
+OPEN = frozenset(CaseStatus) - FINAL
+
+
+def _department_id(session: Session, ref: str) -> int | None:
+    """A department named by slug or id; None for "none" (the DPO's own desk). Unknown: 422."""
+    if ref == "none":
+        return None
+    found = session.scalar(select(Department.id).where(
+        Department.id == int(ref) if ref.isdigit() else Department.slug == ref))
+    if found is None:
+        raise InvalidInput(f"Unknown department '{ref}'.", field="department")
+    return found
+
+
+def filtered_cases(session: Session, user: User, f: CaseFilter, today: date | None = None) -> Select[tuple[Case]]:
+    """The inbox's query without order or paging: every condition is on an indexed column
+    (status, due_date, department_id, assignee_id), so the inbox stays fast with many cases."""
+    today = today or clock.local_date(utcnow())
     stmt = visible_cases(user)
     if f.kind:
         stmt = stmt.where(Case.kind == f.kind)
     if f.status:
         stmt = stmt.where(Case.status == f.status)
+    elif f.open_only and not f.q:
+        stmt = stmt.where(Case.status.in_(sorted(OPEN)))
+    if f.department is not None:
+        department_id = _department_id(session, f.department)
+        stmt = stmt.where(Case.department_id == department_id if department_id else Case.department_id.is_(None))
+    if f.assignee == "me":
+        stmt = stmt.where(Case.assignee_id == user.id)
+    elif f.assignee == "none":
+        stmt = stmt.where(Case.assignee_id.is_(None))
+    elif f.assignee:
+        stmt = stmt.where(Case.assignee_id == int(f.assignee))
+    if f.overdue is not None or f.due_within is not None:
+        stmt = stmt.where(Case.status.in_(sorted(PENDING)))
+    if f.overdue:
+        stmt = stmt.where(Case.due_date < today)
+    elif f.overdue is False:
+        stmt = stmt.where(Case.due_date >= today)
+    if f.due_within is not None:
+        stmt = stmt.where(Case.due_date <= today + timedelta(days=f.due_within))
     if f.q:
         stmt = stmt.where(func.upper(Case.reference).contains(f.q.strip().upper(), autoescape=True))
+    return stmt
+
+
+SORTS = {
+    "due": (Case.due_date.asc().nulls_last(), Case.id.asc()),
+    "-due": (Case.due_date.desc().nulls_last(), Case.id.desc()),
+    "received": (Case.received_at.asc(), Case.id.asc()),
+    "-received": (Case.received_at.desc(), Case.id.desc()),
+}
+
+
+def list_cases(session: Session, user: User, f: CaseFilter, *, today: date | None = None
+               ) -> tuple[list[Case], int]:
+    """The inbox: one page of cases (without their messages) and the total for paging.
+
+    `today` (a Lisbon date) is for tests; "overdue" and "due within" count from it."""
+    stmt = filtered_cases(session, user, f, today)
     total = session.scalar(stmt.with_only_columns(func.count(Case.id)).order_by(None)) or 0
-    items = session.scalars(stmt.order_by(Case.received_at.desc(), Case.id.desc())
-                            .limit(f.limit).offset(f.offset)).all()
+    items = session.scalars(stmt.order_by(*SORTS[f.sort]).limit(f.limit).offset(f.offset)).all()
     return list(items), total
 
 
 def get_case(session: Session, user: User, public_id: str) -> Case:
-    case = session.scalar(visible_cases(user).options(selectinload(Case.messages))
+    case = session.scalar(visible_cases(user).options(selectinload(Case.messages), selectinload(Case.attachments))
                           .where(Case.public_id == public_id))
     if case is None:
         raise NotFound("No such case, or not one you can see.")
@@ -199,6 +275,7 @@ def next_statuses(case: Case, user: User) -> list[CaseStatus]:
         allowed.add(S.IN_PROGRESS)
     if case.kind == CaseKind.UNLISTED_DEVICE:
         allowed.discard(S.CLOSED)
+    allowed.discard(S.REJECTED)  # a rejection needs its reason: `reject`
     return [s for s in CaseStatus if s in allowed]
 
 
@@ -266,7 +343,8 @@ def add_note(session: Session, user: User, public_id: str, body: str) -> CaseMes
 def change_status(session: Session, user: User, public_id: str, status: CaseStatus) -> Case:
     case = case_to_act_on(session, user, public_id)
     if status not in next_statuses(case, user):
-        hint = " Close a report by choosing its outcome." if status == S.CLOSED else ""
+        hint = (" Close a report by choosing its outcome." if status == S.CLOSED
+                else " A rejection needs a reason the citizen is told." if status == S.REJECTED else "")
         raise InvalidInput(f"A case cannot go from '{case.status}' to '{status.value}'.{hint}", field="status",
                            details={"from": case.status, "to": status.value})
     _set_status(session, case, status, user.actor)
@@ -313,3 +391,250 @@ def register_and_close(session: Session, settings: Settings, user: User, public_
     device = registry_service.create_device(session, settings, data, user)
     _close_with(session, settings, user, case, ReportOutcome.REGISTERED_NOW, device.public_id, note)
     return case, device.public_id
+
+
+# --- staff: registering a case that came on paper, by phone, by e-mail or in person ---------------------------
+
+# Channels where staff saw the person or their signed letter: a rights request is identified at receipt.
+IDENTIFIED_CHANNELS = frozenset({Channel.LETTER, Channel.IN_PERSON})
+NOON = time(12, 0)
+
+
+def _acting(user: User) -> None:
+    if not can_act(user):
+        raise Forbidden("Your role lets you read cases, not act on them.")
+
+
+def _received_moment(received: date | datetime, now: datetime) -> datetime:
+    """When a case registered by staff counts as received (UTC). A bare date is noon in Lisbon that
+    day (the hour is seldom known; noon keeps the date whatever the offset), or now if it is today."""
+    if isinstance(received, datetime):
+        moment = received if received.tzinfo else received.replace(tzinfo=CITY_TZ)
+    elif received == clock.local_date(now):
+        moment = now
+    else:
+        moment = datetime.combine(received, NOON, tzinfo=CITY_TZ)
+    moment = moment.astimezone(now.tzinfo)
+    day, today = clock.local_date(moment), clock.local_date(now)
+    if moment > now:
+        raise InvalidInput("The day of receipt cannot be in the future.", field="received_on")
+    if (today - day).days > RECEIVED_MAX_AGE_DAYS:
+        raise InvalidInput(f"The day of receipt is more than {RECEIVED_MAX_AGE_DAYS} days ago.",
+                           field="received_on")
+    return moment
+
+
+def register_case(session: Session, settings: Settings, user: User, form: RegisterCaseForm
+                  ) -> tuple[Case, str]:
+    """A case that reached the city outside the web form, typed in by staff. Returns it and its raw
+    follow-up token, for staff to hand over (printed or read out) with the reference.
+
+    The legal clock runs from the day it arrived, not the day it is typed in. A rights request
+    handed over in person or by signed letter counts as identified at receipt (staff checked who was
+    asking); one by phone or e-mail does not, and staff ask for what they need. A liaison registers
+    cases for their own department only (any other would vanish from their sight).
+    """
+    _acting(user)
+    now = utcnow()
+    received_at = _received_moment(form.received_on, now)
+    if user.role == Role.LIAISON:
+        if form.department is not None and _department_id(session, form.department) != user.department_id:
+            raise Forbidden("A liaison registers cases for their own department only.",
+                            details={"field": "department"})
+        department_id = user.department_id
+    else:
+        department_id = _department_id(session, form.department) if form.department else None
+    if form.lat is not None and form.lon is not None and outside_city(settings, form.lat, form.lon):
+        raise InvalidInput(f"The location is outside {settings.city_name}.", field="lat",
+                           details={"reason": "outside_city"})
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    identified = form.kind == CaseKind.RIGHTS_REQUEST and form.channel in IDENTIFIED_CHANNELS
+    case = Case(reference=_new_reference(session, received_at), kind=form.kind, status=S.RECEIVED,
+                channel=form.channel, token_hash=sha256(token), locale=form.locale, contact_email=form.email,
+                requester_name=form.name, topic=form.topic, data_right=form.data_right, lat=form.lat,
+                lon=form.lon, department_id=department_id, created_by_id=user.id, received_at=received_at,
+                verified_at=received_at if identified else None, updated_at=now,
+                due_date=clock.due_date(clock.local_date(received_at), settings.holiday_subdivision))
+    case.messages = [CaseMessage(author=CITIZEN, body=form.message, created_at=received_at)]
+    session.add(case)
+    session.flush()
+    audit.record(session, user.actor, "dpo.case.registered", _subject(case),
+                 {"kind": form.kind.value, "channel": form.channel.value, "reference": case.reference,
+                  "received_on": clock.local_date(received_at).isoformat(), "department": department_id,
+                  "email": form.email is not None, "identified": identified})
+    notifications.queue_acknowledgement(session, settings, case, token)
+    return case, token
+
+
+# --- staff: who works on a case ----------------------------------------------------------------------------
+
+def assignable_users(session: Session, user: User) -> list[User]:
+    """The people a case may be given to by this user: active staff who can act (a liaison's choice:
+    their own department's people)."""
+    stmt = select(User).where(User.active.is_(True), User.role.in_(sorted(ACTING_ROLES)))
+    if user.role == Role.LIAISON:
+        stmt = stmt.where(User.department_id == user.department_id)
+    return list(session.scalars(stmt.order_by(User.name, User.id)))
+
+
+def departments(session: Session) -> list[Department]:
+    return list(session.scalars(select(Department).order_by(Department.slug)))
+
+
+def _assignment(session: Session, user: User, case: Case, form: AssignForm) -> tuple[int | None, int | None]:
+    """Check one assignment without changing anything; returns the new (department id, assignee id).
+    A field the form did not set stays as it is."""
+    department_id = case.department_id
+    if "department" in form.model_fields_set:
+        department_id = _department_id(session, form.department) if form.department else None
+        if department_id != case.department_id and user.role not in REOPENING_ROLES:
+            raise Forbidden("Only the DPO or an administrator moves a case to another department.",
+                            details={"field": "department"})
+    assignee_id = form.assignee if "assignee" in form.model_fields_set else case.assignee_id
+    if assignee_id is not None:
+        person = session.get(User, assignee_id)
+        if person is None or not person.active or person.role not in ACTING_ROLES:
+            raise InvalidInput("Assign the case to active staff who can act on cases.", field="assignee")
+        if user.role == Role.LIAISON and person.department_id != user.department_id:
+            raise Forbidden("A liaison assigns cases within their own department only.",
+                            details={"field": "assignee"})
+        if person.role == Role.LIAISON and person.department_id != department_id:
+            raise InvalidInput("A liaison can only be given their own department's cases.", field="assignee")
+    return department_id, assignee_id
+
+
+def _apply_assignment(session: Session, user: User, case: Case, department_id: int | None,
+                      assignee_id: int | None) -> None:
+    before = {"department": case.department_id, "assignee": case.assignee_id}
+    after = {"department": department_id, "assignee": assignee_id}
+    if before == after:
+        return
+    case.department_id, case.assignee_id = department_id, assignee_id
+    session.flush()
+    audit.record(session, user.actor, "dpo.case.assigned", _subject(case), {"from": before, "to": after})
+
+
+def assign(session: Session, user: User, public_id: str, form: AssignForm) -> Case:
+    """Give a case to a department (a slug; None: the DPO's own desk) and/or a person (a user id;
+    None: nobody). Only the DPO and admins move cases between departments; a liaison's case can
+    only go to a liaison of its department; a liaison assigns within their department only."""
+    case = case_to_act_on(session, user, public_id)
+    _apply_assignment(session, user, case, *_assignment(session, user, case, form))
+    return case
+
+
+def bulk_assign(session: Session, user: User, public_ids: list[str], form: AssignForm) -> list[Case]:
+    """`assign` for many cases, all or nothing: every case is checked before any is changed."""
+    if not public_ids or len(public_ids) > BULK_MAX:
+        raise InvalidInput(f"Choose 1 to {BULK_MAX} cases.", field="cases")
+    cases = [case_to_act_on(session, user, public_id) for public_id in dict.fromkeys(public_ids)]
+    plans = [_assignment(session, user, case, form) for case in cases]
+    for case, (department_id, assignee_id) in zip(cases, plans, strict=True):
+        _apply_assignment(session, user, case, department_id, assignee_id)
+    return cases
+
+
+# --- staff: the legal clock's extension, and rejection -----------------------------------------------------
+
+EXTENSION_REPLY = N_(
+    "We need more time to answer your request {reference}. The General Data Protection Regulation "
+    "(Article 12(3)) lets us extend the one-month deadline by up to two further months when a request "
+    "is complex or one of many. We will answer by {due_date}.\n\nThe reason: {reason}")
+REJECTION_REPLY = N_("We cannot take your request {reference} forward, for this reason:\n\n{reason}")
+
+
+def extend(session: Session, settings: Settings, user: User, public_id: str, form: ExtendForm,
+           *, today: date | None = None) -> Case:
+    """Extend the deadline to `form.months` further months in all (GDPR Art. 12(3): at most two),
+    counted again from receipt, and tell the citizen why in their language (message and e-mail).
+
+    Only the DPO or an administrator decides it, on a case still awaiting its first answer and
+    before its current deadline has passed: the Regulation has the citizen told within the period.
+    """
+    case = get_case(session, user, public_id)
+    if user.role not in REOPENING_ROLES:
+        raise Forbidden("Only the DPO or an administrator extends a deadline.")
+    today = today or clock.local_date(utcnow())
+    if case.status not in PENDING or case.first_answer_at is not None or case.due_date is None:
+        raise Conflict("Only a case still awaiting its first answer can be extended.", field="months")
+    if case.due_date < today:
+        raise Conflict("The deadline has passed: an extension must be announced before it.", field="months")
+    if not case.extension_months < form.months <= clock.MAX_EXTENSION_MONTHS:
+        raise InvalidInput(f"The extension is now {case.extension_months} month(s); it can grow to at most "
+                           f"{clock.MAX_EXTENSION_MONTHS}.", field="months",
+                           details={"current": case.extension_months})
+    old_due = case.due_date
+    case.extension_months, case.extension_reason = form.months, form.reason
+    case.due_date = clock.due_date(clock.local_date(case.received_at), settings.holiday_subdivision, form.months)
+    body = translate(EXTENSION_REPLY, case.locale).format(
+        reference=case.reference, due_date=notifications.format_day(case.due_date, case.locale), reason=form.reason)
+    message = CaseMessage(author="staff", author_user_id=user.id, body=body, internal=False, created_at=utcnow())
+    case.messages.append(message)
+    session.flush()
+    notifications.queue_extension_notice(session, settings, case)
+    audit.record(session, user.actor, "dpo.case.extended", _subject(case),
+                 {"months": form.months, "from": old_due.isoformat(), "to": case.due_date.isoformat(),
+                  "message_id": message.id})
+    return case
+
+
+def reject(session: Session, settings: Settings, user: User, public_id: str, form: RejectForm) -> Case:
+    """Reject with a reason: a public reply carrying it (the citizen must know why, and that they may
+    complain), kept on the case as `rejection_reason`."""
+    case = case_to_act_on(session, user, public_id)
+    if S.REJECTED not in TRANSITIONS[case.status]:
+        raise InvalidInput(f"A case cannot go from '{case.status}' to 'rejected'.", field="status",
+                           details={"from": case.status, "to": S.REJECTED.value})
+    body = translate(REJECTION_REPLY, case.locale).format(reference=case.reference, reason=form.reason)
+    message = _post_public(session, settings, case, user, body)
+    case.rejection_reason = form.reason
+    audit.record(session, user.actor, "dpo.case.rejected", _subject(case), {"message_id": message.id})
+    _set_status(session, case, S.REJECTED, user.actor)
+    return case
+
+
+# --- staff: the inbox as CSV --------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("reference", "kind", "topic_or_right", "status", "channel", "department", "assignee",
+               "received_lisbon", "due_date", "days_left", "first_answer_lisbon", "extension_months")
+
+
+def _lisbon(moment: datetime | None) -> str:
+    return moment.astimezone(CITY_TZ).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def cases_csv(session: Session, user: User, f: CaseFilter, *, today: date | None = None) -> Iterator[str]:
+    """The filtered inbox as CSV lines (a header, then one per case, by the filter's order), for staff
+    to count and plan with. Data minimisation: codes, dates and who works on it, never the citizen's
+    name, address or words. The export itself is audited (with its filter and row count).
+
+    The rows are read with one query of plain columns (no ORM objects, no messages), then streamed."""
+    today = today or clock.local_date(utcnow())
+    assignee = aliased(User)
+    stmt = (filtered_cases(session, user, f, today)
+            .outerjoin(Department, Department.id == Case.department_id)
+            .outerjoin(assignee, assignee.id == Case.assignee_id)
+            .with_only_columns(Case.reference, Case.kind, Case.topic, Case.data_right, Case.status, Case.channel,
+                               Department.slug, assignee.name, Case.received_at, Case.due_date,
+                               Case.first_answer_at, Case.extension_months)
+            .order_by(*SORTS[f.sort]))
+    rows = session.execute(stmt).all()
+    audit.record(session, user.actor, "dpo.cases.exported", "dpo:cases",
+                 {"filter": f.model_dump(mode="json", exclude_defaults=True), "rows": len(rows)})
+
+    def lines() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(CSV_COLUMNS)
+        for (reference, kind, topic, right, status, channel, department, assignee_name, received_at, due,
+             first_answer_at, extension_months) in rows:
+            pending = due is not None and status in PENDING
+            writer.writerow((reference, kind, topic or right or "", status, channel, department or "",
+                             assignee_name or "", _lisbon(received_at), due.isoformat() if due else "",
+                             clock.days_left(due, today) if pending else "", _lisbon(first_answer_at),
+                             extension_months))
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+
+    return lines()
