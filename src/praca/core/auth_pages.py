@@ -27,7 +27,9 @@ def _safe_next(target: str | None) -> str:
 @router.get("")
 def staff_home(user: AnyStaff) -> Response:
     """Each role starts where its work is."""
-    return RedirectResponse("/staff/cases" if user.role in ("dpo", "liaison") else "/staff/devices", status_code=303)
+    if user.role in ("dpo", "admin"):
+        return RedirectResponse("/staff/dashboard", status_code=303)
+    return RedirectResponse("/staff/cases" if user.role == "liaison" else "/staff/devices", status_code=303)
 
 
 @router.get("/login")
