@@ -38,7 +38,13 @@ FIELD_MESSAGES: dict[str, str] = {
     "status": N_("Choose one of the statuses offered."),
     "outcome": N_("Choose an outcome."),
     "device_id": N_("Give the id of the register entry the report is about."),
+    "topic": N_("Choose one of the topics offered, or none."),
+    "data_right": N_("Choose the right you want to exercise."),
+    "name": N_("Enter your name: at most 200 characters."),
+    "reference": N_("Enter the reference of the earlier case like P-2026-000123, or leave it empty."),
 }
+# A rights request cannot go ahead without an address to confirm, so its message differs.
+REQUIRED_EMAIL = N_("Enter your e-mail address, like name@example.org: we need it to confirm your request.")
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,13 @@ def text_values(form: FormData, fields: tuple[str, ...]) -> dict[str, str]:
         if isinstance(value, str):
             values[name] = value
     return values
+
+
+def all_text_values(form: FormData, fields: tuple[str, ...]) -> dict[str, str]:
+    """Like `text_values`, with an empty string for a field not sent at all (an unticked radio group),
+    so that every field keeps its place in the error summary."""
+    sent = text_values(form, fields)
+    return {name: sent.get(name, "") for name in fields}
 
 
 def uploaded(form: FormData, name: str) -> UploadFile | None:
@@ -92,3 +105,16 @@ def photo_error(exc: PracaError, max_bytes: int) -> FieldError:
     else:
         text = _("We could not read the photo; it may be damaged. Try another one.")
     return FieldError("photo", text)
+
+
+def document_error(exc: PracaError, max_bytes: int) -> FieldError:
+    """What to do about a refused document, in the reader's language."""
+    if isinstance(exc, TooLarge) and "max_pixels" in exc.details:
+        text = _("The picture has too many pixels. Send a smaller one.")
+    elif isinstance(exc, TooLarge):
+        text = _("The document is too large: send one of at most %(mb)s MB.") % {"mb": max_bytes // (1024 * 1024)}
+    elif isinstance(exc, UnsupportedMedia):
+        text = _("The document must be a PDF, or a JPEG, PNG or WebP picture.")
+    else:
+        text = _("We could not read the document; it may be empty or damaged. Try another one.")
+    return FieldError("document", text)
