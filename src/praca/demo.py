@@ -18,6 +18,9 @@ DEMO_STAFF = [
     ("viewer@cm-porto.example", "Auditoria Interna", "viewer", None),
     ("liaison.mobilidade@cm-porto.example", "Ligação – Mobilidade", "liaison", "mobilidade"),
     ("liaison.ambiente@cm-porto.example", "Ligação – Ambiente", "liaison", "ambiente"),
+    ("liaison.seguranca@cm-porto.example", "Ligação – Polícia Municipal", "liaison", "seguranca"),
+    ("liaison.sistemas@cm-porto.example", "Ligação – Sistemas de Informação", "liaison", "sistemas-informacao"),
+    ("liaison.urbanismo@cm-porto.example", "Ligação – Urbanismo", "liaison", "urbanismo"),
 ]
 
 

@@ -1,7 +1,9 @@
-"""The DPO desk's part of the demo city: a few open reports and questions, one already answered.
+"""The DPO desk's part of the demo city: a few open reports and questions, one already answered,
+then a year of cases and of staff training (demo_year.py) so the figures and charts mean something.
 
-Idempotent: nothing is added once any case exists. Runs after the register's demo, so questions can
-be about real demo devices; the answer is written by the demo DPO account when it exists.
+Idempotent: the few cases are added only while there is no case at all, the year only once, the
+training only while the roster is empty. Runs after the register's demo, so questions can be about
+real demo devices; the answer is written by the demo DPO account when it exists.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from praca.core.auth import Role, User
-from praca.dpo import service
+from praca.dpo import demo_year, service
 from praca.dpo.models import Case
 from praca.dpo.schemas import QuestionForm, ReportForm, StaffMessageForm
 from praca.registry import service as registry_service
@@ -54,6 +56,14 @@ def _backdate(case: Case, days: int) -> None:
 
 
 def seed(session: Session, settings: Settings) -> list[str]:
+    lines = _seed_few(session, settings)
+    lines += demo_year.seed_cases(session, settings)
+    lines += demo_year.seed_training(session, settings)
+    return lines
+
+
+def _seed_few(session: Session, settings: Settings) -> list[str]:
+    """A few cases made through the service, as citizens and the DPO would; one to follow by its link."""
     if session.scalar(select(func.count(Case.id))):
         return ["DPO desk: demo cases already there."]
     follow_token = ""
