@@ -118,6 +118,16 @@ def test_an_expired_or_forged_link_changes_nothing(session, settings, dpo):
     assert case.verified_at is not None
 
 
+def test_a_rights_request_staff_registered_by_phone_stays_in_sight_unconfirmed(session, settings, dpo):
+    """Only web requests wait for the e-mail link; staff follow up a phoned-in one themselves."""
+    from tests.dpo.test_staff_service import register_form
+
+    case = service.register_case(session, settings, dpo, register_form(kind="rights_request", data_right="access",
+                                                                       topic=None, name="Maria Silva"))[0]
+    assert case.verified_at is None and not intake.awaiting_confirmation(case)
+    assert inbox(session, dpo) == [case.reference]
+
+
 # --- complaints and questions --------------------------------------------------------------------------------------
 
 def test_a_complaint_is_received_at_once_and_may_name_an_earlier_case(session, settings, dpo):

@@ -132,7 +132,8 @@ def open_rights_request(session: Session, settings: Settings, form: RightsReques
 
 
 def awaiting_confirmation(case: Case) -> bool:
-    return case.kind == CaseKind.RIGHTS_REQUEST and case.verified_at is None
+    """A web rights request whose address is not confirmed yet (staff-registered ones never wait)."""
+    return case.kind == CaseKind.RIGHTS_REQUEST and case.verified_at is None and case.created_by_id is None
 
 
 def request_to_verify(session: Session, settings: Settings, token: str, *, now: datetime | None = None) -> Case:

@@ -181,8 +181,10 @@ def add_citizen_message(session: Session, case: Case, body: str) -> CaseMessage:
 
 def visible_cases(user: User) -> Select[tuple[Case]]:
     """The cases this user may see; a liaison's department filter is part of the query. A rights request
-    whose e-mail is not confirmed yet is nobody's work (intake.py), so it is in no one's sight."""
-    stmt = select(Case).where(or_(Case.kind != CaseKind.RIGHTS_REQUEST, Case.verified_at.is_not(None)))
+    made on the web whose e-mail is not confirmed yet is nobody's work (intake.py), so it is in no one's
+    sight; one staff registered (phone, e-mail) is theirs to follow up, confirmed or not."""
+    stmt = select(Case).where(or_(Case.kind != CaseKind.RIGHTS_REQUEST, Case.verified_at.is_not(None),
+                                  Case.created_by_id.is_not(None)))
     if user.role == Role.LIAISON:
         stmt = stmt.where(Case.department_id == user.department_id if user.department_id else false())
     return stmt
