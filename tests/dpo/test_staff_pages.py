@@ -117,14 +117,15 @@ def test_the_inbox_lists_filters_and_pages(client, session, settings, desk):
         service.open_question(session, settings, question_form(), locale="pt")
     session.commit()
     as_role(client, session, "dpo")
-    html = client.get("/staff/cases?lang=en").text
+    html = client.get("/staff/cases?lang=en&sort=-received").text
     assert "5 cases" in html
     rows = re.findall(r'<th scope="row"><a href="/staff/cases/[^"]+">(P-\d{4}-\d{6})</a></th>', html)
     assert len(rows) == 5 and rows[-1] == desk.question.reference  # newest first
-    report_row = html.split(desk.report.reference)[1].split("</tr>")[0]
-    assert "Report of a device not in the register" in report_row and "Yes" in report_row
-    question_row = html.split(desk.question.reference)[1].split("</tr>")[0]
-    assert f'href="/devices/{desk.device.public_id}"' in question_row
+    report_row = html.split(f">{desk.report.reference}</a>")[1].split("</tr>")[0]
+    assert "Report of a device not in the register" in report_row and "The DPO's own desk" in text_of(report_row)
+    question_row = html.split(f">{desk.question.reference}</a>")[1].split("</tr>")[0]
+    assert "Department ambiente" in question_row and "Nobody yet" in question_row
+    assert "days left" in question_row and str(desk.question.due_date) in question_row
 
     only_reports = client.get("/staff/cases?kind=unlisted_device&status=&q=").text
     assert desk.report.reference in only_reports and desk.question.reference not in only_reports
@@ -180,8 +181,9 @@ def test_status_changes_follow_the_allowed_transitions(client, session, desk):
     assert "This change of status is not allowed" in refused.text
     assert act(client, desk.question, "status", {"status": "nonsense"}).status_code == 422
     assert desk.question.status == CaseStatus.ACKNOWLEDGED
-    for status in ("rejected", "in_progress"):  # final, then reopened by the DPO
-        assert act(client, desk.question, "status", {"status": status}).status_code == 303
+    assert act(client, desk.question, "status", {"status": "rejected"}).status_code == 422  # needs a reason
+    assert act(client, desk.question, "reject", {"reason": "Not something the DPO handles."}).status_code == 303
+    assert act(client, desk.question, "status", {"status": "in_progress"}).status_code == 303  # reopened
     assert desk.question.status == CaseStatus.IN_PROGRESS and desk.question.closed_at is None
 
 
