@@ -213,7 +213,7 @@ def test_a_batch_commits_with_its_audit_entries(session, settings, dpo, monkeypa
 def test_the_worker_runs_the_desks_jobs():
     names = set(jobs.load_jobs())
     assert {"dpo.remind", "dpo.escalate", "dpo.erase_contacts", "dpo.anonymise", "dpo.expire_unverified",
-            "dpo.backfill_due_dates"} <= names
+            "dpo.backfill_due_dates", "dpo.sweep_documents"} <= names
     assert jobs.REGISTRY["dpo.remind"].every <= timedelta(hours=1)
 
 

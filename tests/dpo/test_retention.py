@@ -213,6 +213,25 @@ def test_unconfirmed_rights_requests_expire_whole(session, settings):
     assert retention.expire_unverified(session, settings, now=NOW + timedelta(hours=3)) == 0
 
 
+def test_documents_left_behind_by_a_crash_are_swept(session, settings):
+    """A crash between a retention job's commit and its deleting the files leaves orphans: swept."""
+    import os
+    import time
+
+    from praca.dpo import tasks
+
+    case, _ = closed_report(session, settings, closed_days_ago=800, with_files=True)
+    [document] = retention.document_dir(settings).iterdir()
+    session.execute(CaseAttachment.__table__.delete())  # as if anonymised, files not yet deleted
+    session.flush()
+    hour_ago = time.time() - 7200
+    os.utime(document, (hour_ago, hour_ago))
+    assert tasks.sweep_documents(session, settings) == {"removed": 1}
+    assert not document.exists()
+    assert [e.details for e in dpo_audit(session) if e.action == "dpo.documents.swept"] == [{"removed": 1}]
+    assert case.photo  # the photo sweep is the photos' own job
+
+
 # --- due dates ---------------------------------------------------------------------------------------------------
 
 def test_cases_older_than_the_clock_get_their_due_date(session, settings):

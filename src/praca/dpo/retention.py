@@ -35,18 +35,13 @@ from praca.core import audit, files
 from praca.core.auth import sha256
 from praca.core.db import utcnow
 from praca.core.notify import OutboxEmail
-from praca.dpo import clock, service
+from praca.dpo import clock, intake, service
 from praca.dpo.models import Case, CaseAttachment, CaseKind, CaseMessage
 from praca.settings import Settings
 
 BATCH = 200
 ANONYMISED = "[anonymised]"  # what every text of an anonymised case reads; a marker, not a message
-DOCUMENT_SUBDIR = "case-documents"
-
-
-def document_dir(settings: Settings) -> Path:
-    """Where a case's documents (CaseAttachment.stored_name) are stored."""
-    return settings.upload_dir / DOCUMENT_SUBDIR
+document_dir = intake.document_dir  # where a case's documents (CaseAttachment.stored_name) are stored
 
 
 def _subject(case: Case) -> str:

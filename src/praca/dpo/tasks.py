@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from praca.core import audit, files
 from praca.core.jobs import periodic
-from praca.dpo import reminders, retention, service
+from praca.dpo import intake, reminders, retention, service
 from praca.settings import Settings
 
 
@@ -24,6 +24,16 @@ def sweep_photos(session: Session, settings: Settings) -> dict[str, int]:
     removed = files.sweep_orphans(service.photo_dir(settings), service.referenced_photos(session))
     if removed:
         audit.record(session, audit.SYSTEM, "dpo.photos.swept", "dpo:photos", {"removed": len(removed)})
+    return {"removed": len(removed)}
+
+
+@periodic("dpo.sweep_documents", every=timedelta(hours=6))
+def sweep_documents(session: Session, settings: Settings) -> dict[str, int]:
+    """Delete case documents no case refers to: left behind when a commit failed after the file was
+    stored, or when a crash came between a retention job's commit and its deleting the files."""
+    removed = files.sweep_orphans(intake.document_dir(settings), intake.referenced_documents(session))
+    if removed:
+        audit.record(session, audit.SYSTEM, "dpo.documents.swept", "dpo:documents", {"removed": len(removed)})
     return {"removed": len(removed)}
 
 
