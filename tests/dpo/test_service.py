@@ -357,13 +357,13 @@ def test_demo_cases_are_seeded_once(session, settings):
     make_user(session, "dpo")
     make_device(session, settings, type="cctv_camera", data_types=["video"], purposes=["public_safety"],
                 personal_data=True, personal_data_categories=["images_of_people"], legal_basis="public_task")
-    first = demo.seed(session, settings)
+    first = demo.seed_examples(session, settings)  # the few made through the service; the year: test_demo.py
     cases = session.scalars(select(Case)).all()
     assert len(cases) == 6 and "6 demo cases" in first[0]
     assert {c.kind for c in cases} == {"question", "unlisted_device"} and {c.locale for c in cases} == {"pt", "en"}
     answered = [c for c in cases if c.status == CaseStatus.ANSWERED]
     assert len(answered) == 1 and len(service.public_thread(answered[0])) == 2
-    demo.seed(session, settings)
+    demo.seed_examples(session, settings)
     assert session.scalar(select(func.count(Case.id))) == 6
 
 

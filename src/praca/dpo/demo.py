@@ -56,13 +56,13 @@ def _backdate(case: Case, days: int) -> None:
 
 
 def seed(session: Session, settings: Settings) -> list[str]:
-    lines = _seed_few(session, settings)
+    lines = seed_examples(session, settings)
     lines += demo_year.seed_cases(session, settings)
     lines += demo_year.seed_training(session, settings)
     return lines
 
 
-def _seed_few(session: Session, settings: Settings) -> list[str]:
+def seed_examples(session: Session, settings: Settings) -> list[str]:
     """A few cases made through the service, as citizens and the DPO would; one to follow by its link."""
     if session.scalar(select(func.count(Case.id))):
         return ["DPO desk: demo cases already there."]
