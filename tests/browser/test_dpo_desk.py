@@ -103,7 +103,7 @@ def test_report_reply_and_e_mail_end_to_end(page, live):
     submit(page)
     page.goto(f"/staff/cases?q={reference}")
     assert axe_violations(page) == []
-    submit(page, f"text={reference}")
+    submit(page, f"a:text-is(\"{reference}\")")
     case_url = page.url.split("?")[0]
     assert page.is_visible("#pin-map") and page.locator("#pin-map .leaflet-marker-icon").count() == 1
     assert axe_violations(page) == []
