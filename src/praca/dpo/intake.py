@@ -4,7 +4,7 @@ Inhabitant Ombudsman, and documents sent with a request or a later message.
 A rights request (GDPR Art. 15-22) asks for an e-mail address and confirms it before any work
 starts: the case is opened with no due date and stays out of every staff inbox until the citizen
 opens the confirmation link and presses its button. Only then is the request received for the
-legal clock: the EDPB's Guidelines 01/2022 on the right of access (§ 159) let the one-month period
+legal clock: the EDPB's Guidelines 01/2022 on the right of access let the one-month period
 start once the controller can identify who is asking, and an unconfirmed address identifies nobody.
 As with follow-up tokens, only the SHA-256 of the confirmation token is kept, and it is cleared
 once used, so a link works once and a forged or stale one changes nothing.
