@@ -26,6 +26,8 @@ API_PREFIX = "/api/v1"
 
 def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     from praca.dpo import dashboard_pages as dpo_dashboard_pages
+    from praca.dpo import kpi_api as dpo_kpi_api
+    from praca.dpo import kpi_pages as dpo_kpi_pages
     from praca.dpo import pages as dpo_pages
     from praca.dpo import training_pages as dpo_training_pages
     from praca.registry import api as registry_api
@@ -49,10 +51,12 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     app.state.registry_index = IndexHolder(settings.registry_cache_s)
 
     app.include_router(registry_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(dpo_kpi_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(auth_pages.router)
     app.include_router(registry_pages.router)
     app.include_router(registry_staff_pages.router)
     app.include_router(dpo_pages.router)
+    app.include_router(dpo_kpi_pages.router)
     app.include_router(dpo_dashboard_pages.router)
     app.include_router(dpo_training_pages.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
