@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -74,12 +75,13 @@ def _babel_locale(locale: str) -> str:
     return "pt_PT" if locale == "pt" else "en_GB"
 
 
-def month_name(month: str, locale: str, width: str = "abbreviated") -> str:
-    """'2026-03' as 'mar. 2026' / 'Mar 2026' on a chart's axis, 'março de 2026' / 'March 2026' in a table."""
+def month_name(month: str, locale: str, width: str = "abbreviated", *, with_year: bool = False) -> str:
+    """'2026-03' as 'mar.' / 'Mar' on a chart's axis (with the year in January or when asked),
+    'março de 2026' / 'March 2026' in a table."""
     year, number = map(int, month.split("-"))
     day = date(year, number, 1)
     if width == "abbreviated":
-        return format_date(day, "MMM y", locale=_babel_locale(locale))
+        return format_date(day, "MMM y" if number == 1 or with_year else "MMM", locale=_babel_locale(locale))
     return format_skeleton("yMMMM", day, locale=_babel_locale(locale))
 
 
@@ -117,36 +119,43 @@ class Chart:
     right: float = 0.0
 
 
-def _nice_max(value: float) -> float:
-    """The smallest 1, 2 or 5 × 10ⁿ at or above value (an axis that ends on a round number)."""
+def _tick_step(value: float) -> float:
+    """A round step (1, 2, 2.5 or 5 × 10ⁿ) that covers value in at most four steps."""
     if value <= 0:
         return 1.0
-    step = 10 ** int(f"{value:e}".split("e")[1])
-    for factor in (1, 2, 5, 10):
-        if value <= factor * step:
-            return factor * step
-    return 10 * step
+    magnitude = 10.0 ** math.floor(math.log10(value / 4))
+    return next(f * magnitude for f in (1, 2, 2.5, 5, 10) if 4 * f * magnitude >= value)
+
+
+CHAR_W = 6.2  # roughly, at the charts' 11 px font: enough to keep axis labels from running into each other
 
 
 def bar_chart(chart_id: str, title: str, description: str, categories: list[str], series: list[str],
-              values: list[list[float | None]], fmt: Any, numbers: Numbers) -> Chart:
-    """Grouped bars: values[s][c] is series s in category c (None: nothing to draw)."""
-    left, top, bottom, right = 48.0, 12.0, 40.0, 8.0
-    group_w = max(28.0, min(72.0, 640.0 / max(1, len(categories))))
+              values: list[list[float | None]], fmt: Any, numbers: Numbers, *, whole: bool = True) -> Chart:
+    """Grouped bars: values[s][c] is series s in category c (None: nothing to draw); `whole`: counts,
+    so the axis steps by whole numbers."""
+    left, top, bottom, right = 48.0, 12.0, 28.0, 8.0
+    group_w = max(28.0, min(120.0, 640.0 / max(1, len(categories))))
     width = int(left + right + group_w * len(categories))
     height = 220
     plot_h = height - top - bottom
-    top_value = _nice_max(max((v for row in values for v in row if v is not None), default=0.0))
+    step = _tick_step(max((v for row in values for v in row if v is not None), default=0.0))
+    if whole:
+        step = float(max(1, math.ceil(step)))
+    top_value = step * 4
     chart = Chart(chart_id, title, description, width, height, legend=series, baseline=height - bottom,
                   left=left, right=width - right)
     for i in range(5):
-        share = i / 4
-        chart.ticks.append((height - bottom - share * plot_h, numbers.count(round(top_value * share))
-                            if top_value >= 4 else numbers.decimal(top_value * share)))
+        label = numbers.count(round(step * i)) if step == int(step) else numbers.decimal(step * i)
+        chart.ticks.append((height - bottom - i * plot_h / 4, label))
+    # Every k-th category is labelled when the labels would not fit side by side.
+    mean_chars = sum(map(len, categories)) / max(1, len(categories))
+    every = max(1, math.ceil((mean_chars * CHAR_W + 6) / group_w))
     bar_w = (group_w - 8) / max(1, len(series))
     for c, category in enumerate(categories):
         x0 = left + c * group_w + 4
-        chart.labels.append((x0 + (group_w - 8) / 2, category))
+        if c % every == 0:
+            chart.labels.append((x0 + (group_w - 8) / 2, category))
         for s, name in enumerate(series):
             value = values[s][c]
             if value is None:
@@ -190,7 +199,7 @@ def _staff_report(request: Request, session: Session, user: User, locale: str
 
 
 def _trend_charts(report_months: list[Any], locale: str, numbers: Numbers, prefix: str) -> list[Chart]:
-    months = [month_name(m.month, locale) for m in report_months]
+    months = [month_name(m.month, locale, with_year=i == 0) for i, m in enumerate(report_months)]
     received = [m.received for m in report_months]
     answered = [m.answered for m in report_months]
     busiest = max(report_months, key=lambda m: m.received or 0, default=None)
@@ -209,7 +218,7 @@ def _trend_charts(report_months: list[Any], locale: str, numbers: Numbers, prefi
             "month": month_name(slowest.month, locale, "wide"), "days": numbers.days(slowest.mean_days)}
     summary += " " + _("The table below gives every figure.")
     speed = bar_chart(f"{prefix}-days", _("Mean days to the first answer"), summary, months, [_("Mean days")],
-                      [means], numbers.days, numbers)
+                      [means], numbers.days, numbers, whole=False)
     return [volume, speed]
 
 
