@@ -1,9 +1,11 @@
 """schemathesis over /api/v1: no 5xx, and every response matches the OpenAPI schema.
 
 Each generated case is sent anonymously and with a DPO's API token (so writes are exercised past
-authentication too), on SQLite and PostgreSQL, against a small register so reads return real items.
+authentication too), on SQLite and PostgreSQL, against a small register and a few DPO desk cases so
+reads return real items.
 """
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,11 @@ from schemathesis.checks import ignored_auth, positive_data_acceptance
 from schemathesis.core.parameters import ParameterLocation
 
 from praca.app import create_app
+from praca.dpo import service as dpo_service
+from praca.dpo.schemas import RegisterCaseForm
 from praca.settings import Settings
-from tests.factories import api_headers, make_device, make_operator, make_user
+from tests.dpo.helpers import QUESTION, question_form
+from tests.factories import api_headers, make_department, make_device, make_operator, make_user
 
 # The document alone: building it touches no database.
 schema = schemathesis.openapi.from_dict(
@@ -23,10 +28,19 @@ schema = schemathesis.openapi.from_dict(
 
 @pytest.fixture
 def seeded(session, settings):
+    """A small register, and a few DPO cases (web and registered, one in a department, one assigned)."""
     make_operator(session, "mobilidade")
     for i in range(5):
         make_device(session, settings, lat=41.15 + i * 0.002, lon=-8.61)
-    headers = api_headers(session, make_user(session, "dpo"))
+    dpo = make_user(session, "dpo")
+    make_user(session, "liaison", department="mobilidade")
+    for i in range(3):
+        case, _ = dpo_service.open_question(session, settings, question_form(), locale="pt")
+        case.department_id = make_department(session, "mobilidade").id if i == 0 else None
+        case.assignee_id = dpo.id if i == 1 else None
+    dpo_service.register_case(session, settings, dpo, RegisterCaseForm(
+        kind="rights_request", data_right="access", channel="letter", received_on=date.today(), message=QUESTION))
+    headers = api_headers(session, dpo)
     session.commit()
     return headers
 

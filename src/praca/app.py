@@ -25,6 +25,7 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
+    from praca.dpo import api as dpo_api
     from praca.dpo import dashboard_pages as dpo_dashboard_pages
     from praca.dpo import kpi_api as dpo_kpi_api
     from praca.dpo import kpi_pages as dpo_kpi_pages
@@ -51,6 +52,7 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     app.state.registry_index = IndexHolder(settings.registry_cache_s)
 
     app.include_router(registry_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(dpo_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(dpo_kpi_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(auth_pages.router)
     app.include_router(registry_pages.router)

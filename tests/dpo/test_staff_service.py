@@ -306,7 +306,7 @@ def test_by_default_the_inbox_is_open_cases_nearest_deadline_first(session, dpo,
     assert listed(session, dpo, inbox, sort="-due") == ["later", "soon", "today", "late", "answered_late"]
     assert listed(session, dpo, inbox, open_only="false", sort="received") == [
         "late", "today", "soon", "later", "answered_late", "closed"]
-    assert listed(session, dpo, inbox, open_only="0", sort="-received")[0] == "closed"
+    assert listed(session, dpo, inbox, open_only="false", sort="-received")[0] == "closed"
     assert listed(session, dpo, inbox, status="closed") == ["closed"]  # a status of its own: final ones too
     assert listed(session, dpo, inbox, q=inbox["closed"].reference) == ["closed"]  # a reference: any status
 

@@ -37,8 +37,17 @@ FOLLOW_UP_MAX = 4000
 STAFF_MESSAGE_MAX = 8000
 
 
+def _no_nul(value: Any) -> Any:
+    """A NUL character is no text anyone types, and PostgreSQL cannot store it: refuse it as bad input."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text cannot contain NUL characters")
+    return value
+
+
 class _Form(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    _text = field_validator("*", mode="before")(_no_nul)
 
 
 class ReportForm(_Form):
@@ -117,6 +126,29 @@ class CaseFilter(BaseModel):
     sort: CaseSort = "due"
     limit: Annotated[int, Field(ge=1, le=100)] = 25
     offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+
+    _text = field_validator("*", mode="before")(_no_nul)
+
+
+DepartmentRef = Annotated[str, Field(max_length=60, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+AssigneeRef = Annotated[str, Field(pattern=r"^(me|none|[0-9]{1,9})$")]
+
+
+class CaseQuery(CaseFilter):
+    """CaseFilter for the JSON API: the same fields, without the HTML form's "blank means any"
+    (a program leaves a parameter out), and unknown parameters refused, so the OpenAPI document says
+    exactly what is accepted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: CaseKind | None = None
+    status: CaseStatus | None = None
+    department: DepartmentRef | None = None
+    assignee: AssigneeRef | None = None
+    overdue: bool | None = None
+    due_within: Annotated[int, Field(ge=0, le=DUE_WITHIN_MAX)] | None = None
+    q: Annotated[str, Field(max_length=40)] | None = None
+    lang: Literal["pt", "en"] | None = Field(None, description="Accepted for symmetry with the pages; unused")
 
 
 # --- staff forms: registering a case, assigning, extending, rejecting ------------------------------------------

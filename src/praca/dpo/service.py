@@ -199,8 +199,8 @@ def _department_id(session: Session, ref: str) -> int | None:
     """A department named by slug or id; None for "none" (the DPO's own desk). Unknown: 422."""
     if ref == "none":
         return None
-    found = session.scalar(select(Department.id).where(
-        Department.id == int(ref) if ref.isdigit() else Department.slug == ref))
+    by_id = ref.isdigit() and len(ref) <= 9  # a longer number is no id (and would overflow an INTEGER)
+    found = session.scalar(select(Department.id).where(Department.id == int(ref) if by_id else Department.slug == ref))
     if found is None:
         raise InvalidInput(f"Unknown department '{ref}'.", field="department")
     return found
@@ -416,7 +416,10 @@ def _received_moment(received: date | datetime, now: datetime) -> datetime:
         moment = now
     else:
         moment = datetime.combine(received, NOON, tzinfo=CITY_TZ)
-    moment = moment.astimezone(now.tzinfo)
+    try:
+        moment = moment.astimezone(now.tzinfo)
+    except (OverflowError, ValueError):  # year 1 or 9999 at an offset: no such moment in UTC
+        raise InvalidInput("The day of receipt is not a date we can use.", field="received_on") from None
     day, today = clock.local_date(moment), clock.local_date(now)
     if moment > now:
         raise InvalidInput("The day of receipt cannot be in the future.", field="received_on")
