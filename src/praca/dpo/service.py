@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -235,10 +236,14 @@ def filtered_cases(session: Session, user: User, f: CaseFilter, today: date | No
     if f.due_within is not None:
         stmt = stmt.where(Case.due_date <= today + timedelta(days=f.due_within))
     if f.q:
-        stmt = stmt.where(func.upper(Case.reference).contains(f.q.strip().upper(), autoescape=True))
+        q = f.q.strip().upper()
+        # A whole reference (read out on the phone) is one look-up in the unique index; a part of one scans.
+        stmt = stmt.where(Case.reference == q if WHOLE_REFERENCE.fullmatch(q)
+                          else func.upper(Case.reference).contains(q, autoescape=True))
     return stmt
 
 
+WHOLE_REFERENCE = re.compile(r"P-\d{4}-\d{6}")
 SORTS = {
     "due": (Case.due_date.asc().nulls_last(), Case.id.asc()),
     "-due": (Case.due_date.desc().nulls_last(), Case.id.desc()),
