@@ -17,7 +17,7 @@ from praca.core.errors import InvalidInput, NotFound, TooLarge, UnsupportedMedia
 from praca.core.notify import OutboxEmail
 from praca.dpo import clock, intake, service
 from praca.dpo.models import CaseAttachment, CaseStatus
-from praca.dpo.schemas import CaseFilter, ComplaintForm, RightsRequestForm
+from praca.dpo.schemas import CaseFilter, ComplaintForm, ExtendForm, RightsRequestForm
 from tests.dpo.helpers import columns_containing, dpo_audit, question_form
 from tests.dpo.pages import GPS_DATUM, jpeg_with_gps
 from tests.factories import make_device, make_operator
@@ -216,3 +216,13 @@ def test_staff_reach_a_document_only_through_a_case_they_see(session, settings, 
     assert intake.attachment_of(session, case, attachment.public_id) is attachment
     with pytest.raises(NotFound):
         intake.attachment_of(session, other, attachment.public_id)
+
+
+def test_an_extension_counts_from_the_confirmation_like_the_first_deadline(session, settings, dpo):
+    case, _, confirm = intake.open_rights_request(session, settings, rights_form(), locale="en")
+    moment = case.received_at + timedelta(days=2)  # confirmed two days after the form was sent
+    intake.verify(session, settings, confirm, now=moment)
+    service.extend(session, settings, dpo, case.public_id,
+                   ExtendForm(months=2, reason="We must search the archives of three departments."),
+                   today=clock.local_date(moment))
+    assert case.due_date == clock.due_date(clock.local_date(moment), settings.holiday_subdivision, 2)

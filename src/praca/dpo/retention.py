@@ -200,7 +200,7 @@ def backfill_due_dates(session: Session, settings: Settings) -> int:
     filled = 0
     for batch in _batches(session, stmt):
         for case in batch:
-            start = clock.local_date(case.verified_at or case.received_at)
+            start = clock.local_date(service.clock_start(case))
             case.due_date = clock.due_date(start, settings.holiday_subdivision, case.extension_months or 0)
         audit.record(session, audit.SYSTEM, "dpo.cases.due_dates_backfilled", "dpo:cases",
                      {"cases": [c.id for c in batch]})

@@ -69,6 +69,12 @@ ANSWERING = frozenset({S.ANSWERED, S.CLOSED, S.REJECTED})
 REOPENING_ROLES = frozenset({Role.ADMIN, Role.DPO})  # final is final, except for them
 
 
+def clock_start(case: Case) -> datetime:
+    """When the legal clock started: receipt, or, for a rights request sent on the web, the moment its
+    e-mail was confirmed (see intake.py). Extensions count again from here, never from a rolled date."""
+    return case.verified_at or case.received_at
+
+
 def photo_dir(settings: Settings) -> Path:
     return settings.upload_dir / PHOTO_SUBDIR
 
@@ -575,7 +581,7 @@ def extend(session: Session, settings: Settings, user: User, public_id: str, for
                            details={"current": case.extension_months})
     old_due = case.due_date
     case.extension_months, case.extension_reason = form.months, form.reason
-    case.due_date = clock.due_date(clock.local_date(case.received_at), settings.holiday_subdivision, form.months)
+    case.due_date = clock.due_date(clock.local_date(clock_start(case)), settings.holiday_subdivision, form.months)
     body = translate(EXTENSION_REPLY, case.locale).format(
         reference=case.reference, due_date=notifications.format_day(case.due_date, case.locale), reason=form.reason)
     message = CaseMessage(author="staff", author_user_id=user.id, body=body, internal=False, created_at=utcnow())
