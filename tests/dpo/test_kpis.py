@@ -160,6 +160,18 @@ def test_a_shorter_period_moves_the_backlog_snapshot(session, q1):
     assert [m.month for m in february.months] == ["2026-02"]
 
 
+def test_todays_backlog_is_the_open_cases(session, q1):
+    """A period up to today takes the backlog from the pending statuses (the index's way); same answer."""
+    add_case(session, received=utc(2026, 5, 8, 10), due=date(2026, 6, 8), status="acknowledged")
+    add_case(session, received=utc(2026, 5, 9, 10), answered=utc(2026, 5, 9, 12), due=date(2026, 6, 9))
+    session.commit()
+    today = date(2026, 5, 10)
+    report = kpis.compute(session, KpiQuery(from_=date(2026, 5, 1), to=today), today=today)
+    # Open on 10 May: the new one (2 days), F (83), H (51, due 20 April), K (39, due 1 May), M (141).
+    assert [(b.open, b.overdue) for b in report.backlog] == [(1, 0), (0, 0), (0, 0), (4, 4)]
+    assert figures(report.totals) == approx(2, 1, 2 / 24, 2 / 24, 1, 100.0, 0)
+
+
 def test_kind_and_department_filters(session, q1):
     questions = kpis.compute(session, KpiQuery(from_=Q1.from_, to=Q1.to, kind="question"), today=TODAY)
     assert figures(questions.totals) == approx(6, 4, (2 + 36 + 7 + J_DAYS) / 4, (7 + J_DAYS) / 2, 2, 50.0, 1)

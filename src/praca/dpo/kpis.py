@@ -58,6 +58,7 @@ from praca.core.i18n import translate
 from praca.dpo import clock
 from praca.dpo.labels import KIND_LABELS, N_
 from praca.dpo.models import Case, CaseKind
+from praca.dpo.service import PENDING
 
 MIN_CELL = 5  # fewer cases than this behind a public figure, and it is withheld
 FIRST_DAY = date(2000, 1, 1)  # the range of periods one may ask for: wide, but bounded
@@ -221,6 +222,9 @@ class _Cohort:
     on_time: np.ndarray
     overdue: np.ndarray
 
+    def subset(self, mask: np.ndarray) -> _Cohort:
+        return _Cohort(**{name: getattr(self, name)[mask] for name in self.__dataclass_fields__})
+
     def figures(self, mask: np.ndarray | None = None) -> dict[str, Any]:
         if mask is None:
             mask = np.ones(len(self.received), dtype=bool)
@@ -245,7 +249,8 @@ def _epoch(column: Any) -> ColumnElement[float]:
 
 
 def _cohort(rows: list[Any], today: date) -> _Cohort:
-    kinds, departments, received, answered_at, due = zip(*rows, strict=True) if rows else ((),) * 5
+    # One list per column (zip(*rows) would build 80,000 argument tuples first, several times slower).
+    kinds, departments, received, answered_at, due = ([row[i] for row in rows] for i in range(5))
     received_s = np.array(received, dtype=float)
     answered_s = np.array(answered_at, dtype=float)  # None: NaN
     # A due date ends at the next Lisbon midnight: a few hundred distinct dates, each converted once.
@@ -263,13 +268,17 @@ def _cohort(rows: list[Any], today: date) -> _Cohort:
         overdue=~answered & (due_end <= midnight(today).timestamp()))
 
 
-def _backlog(session: Session, where: list[ColumnElement[bool]], as_of: date, locale: str) -> list[BacklogBand]:
+def _backlog(session: Session, where: list[ColumnElement[bool]], as_of: date, today: date,
+             locale: str) -> list[BacklogBand]:
     end = midnight(as_of + timedelta(days=1))
-    rows = session.execute(
-        select(Case.received_at, Case.due_date).where(
-            *where, Case.received_at < end,
-            or_(Case.first_answer_at.is_(None), Case.first_answer_at >= end),
-            or_(Case.closed_at.is_(None), Case.closed_at >= end))).all()
+    conditions = [*where, Case.received_at < end, or_(Case.first_answer_at.is_(None), Case.first_answer_at >= end),
+                  or_(Case.closed_at.is_(None), Case.closed_at >= end)]
+    if as_of >= today:
+        # Today's backlog: a case without a first answer is in a pending status (reaching any other sets
+        # `first_answer_at`), so saying so changes no result and lets the (status, received_at) index find
+        # the few open cases instead of reading the whole table.
+        conditions.append(Case.status.in_(sorted(PENDING)))
+    rows = session.execute(select(Case.received_at, Case.due_date).where(*conditions)).all()
     counts = {key: [0, 0] for _, _, key, _ in BANDS}
     for received_at, due in rows:
         age = (as_of - clock.local_date(received_at)).days
@@ -280,12 +289,8 @@ def _backlog(session: Session, where: list[ColumnElement[bool]], as_of: date, lo
                         open=counts[key][0], overdue=counts[key][1]) for low, high, key, label in BANDS]
 
 
-def compute(session: Session, q: KpiQuery, *, user: User | None = None, today: date | None = None,
-            locale: str = "pt") -> KpiReport:
-    """The figures for `q`, as `user` may see them (None: the whole city, for the public aggregates)."""
-    today = today or clock.local_date(utcnow())
-    start, end = q.period(today)
-    where = _conditions(session, q, user)
+def _fetch(session: Session, where: list[ColumnElement[bool]], start: date, end: date, today: date) -> _Cohort:
+    """The cases received from start to end (Lisbon days, both included)."""
     # Core on the session's connection (no ORM result machinery), dates as epoch seconds: a year of a
     # big city's cases is 100,000 rows, and a datetime object per value would cost most of the time.
     result = session.connection().execute(
@@ -294,16 +299,21 @@ def compute(session: Session, q: KpiQuery, *, user: User | None = None, today: d
         .where(*where, Case.received_at >= midnight(start), Case.received_at < midnight(end + timedelta(days=1))))
     with result:  # plain str, int and float columns: the driver's tuples as they are, no Row per case
         rows = result.cursor.fetchall() if result.cursor is not None else []
-    cohort = _cohort(rows, today)
+    return _cohort(rows, today)
 
+
+def _department_names(session: Session, locale: str) -> dict[int, tuple[str, str]]:
+    return {d.id: (d.slug, d.name_pt if locale == "pt" else d.name_en)
+            for d in session.execute(select(Department.id, Department.slug, Department.name_pt,
+                                            Department.name_en)).all()}
+
+
+def _report(cohort: _Cohort, q: KpiQuery, start: date, end: date, as_of: date, backlog: list[BacklogBand],
+            names: dict[int, tuple[str, str]], locale: str) -> KpiReport:
     starts = _month_starts(start, end)
     bounds = np.array([midnight(m).timestamp() for m in starts])
     month_of = np.searchsorted(bounds, cohort.received, side="right") - 1
     months = [MonthRow(month=f"{m:%Y-%m}", **cohort.figures(month_of == i)) for i, m in enumerate(starts[:-1])]
-
-    names = {d.id: (d.slug, d.name_pt if locale == "pt" else d.name_en)
-             for d in session.execute(select(Department.id, Department.slug, Department.name_pt,
-                                             Department.name_en)).all()}
     departments = sorted(
         (GroupRow(key=names[d][0], label=names[d][1], **cohort.figures(cohort.department == d))
          for d in map(int, np.unique(cohort.department)) if d != -1), key=lambda r: r.label.casefold())
@@ -313,13 +323,21 @@ def compute(session: Session, q: KpiQuery, *, user: User | None = None, today: d
     kinds = [GroupRow(key=k.value, label=translate(KIND_LABELS.get(k, k.value), locale),
                       **cohort.figures(cohort.kind == k.value))
              for k in CaseKind if q.kind in (None, k)]
-
-    as_of = min(end, today)
-    backlog = _backlog(session, where, as_of, locale)
     return KpiReport(period_from=start, period_to=end, as_of=as_of, kind=q.kind, department=q.department,
                      totals=Figures(**cohort.figures()), backlog=backlog,
                      backlog_open=sum(b.open for b in backlog), backlog_overdue=sum(b.overdue for b in backlog),
                      months=months, departments=departments, kinds=kinds)
+
+
+def compute(session: Session, q: KpiQuery, *, user: User | None = None, today: date | None = None,
+            locale: str = "pt") -> KpiReport:
+    """The figures for `q`, as `user` may see them (None: the whole city, for the public aggregates)."""
+    today = today or clock.local_date(utcnow())
+    start, end = q.period(today)
+    where = _conditions(session, q, user)
+    as_of = min(end, today)
+    return _report(_fetch(session, where, start, end, today), q, start, end, as_of,
+                   _backlog(session, where, as_of, today, locale), _department_names(session, locale), locale)
 
 
 # --- the public statistics -------------------------------------------------------------------------------------
@@ -415,10 +433,16 @@ def _public_period(key: Literal["year", "last_12_months"], report: KpiReport) ->
 
 
 def public_statistics(session: Session, *, today: date | None = None, locale: str = "pt") -> PublicStatistics:
-    """This calendar year to date, and the last 12 months (this month to date and the 11 before it)."""
+    """This calendar year to date, and the last 12 months (this month to date and the 11 before it).
+
+    The twelve months always include 1 January, so the cases are read once and the year is a part of them."""
     today = today or clock.local_date(utcnow())
-    year = compute(session, KpiQuery(from_=date(today.year, 1, 1), to=today), today=today, locale=locale)
-    twelve = compute(session, KpiQuery(from_=clock.add_months(date(today.year, today.month, 1), -11), to=today),
-                     today=today, locale=locale)
-    return PublicStatistics(generated_on=today, periods=[_public_period("year", year),
-                                                         _public_period("last_12_months", twelve)])
+    twelve_from, year_from = clock.add_months(date(today.year, today.month, 1), -11), date(today.year, 1, 1)
+    where = _conditions(session, KpiQuery(), None)
+    cases = _fetch(session, where, twelve_from, today, today)
+    backlog, names = _backlog(session, where, today, today, locale), _department_names(session, locale)
+    year = cases.subset(cases.received >= midnight(year_from).timestamp())
+    return PublicStatistics(generated_on=today, periods=[
+        _public_period("year", _report(year, KpiQuery(), year_from, today, today, backlog, names, locale)),
+        _public_period("last_12_months", _report(cases, KpiQuery(), twelve_from, today, today, backlog, names,
+                                                 locale))])
