@@ -97,6 +97,7 @@ def test_revoked_or_bogus_token_is_refused(client, session, operators):
     ({"retention_days": -1}, "retention_days"),
     ({"more_info_url": "javascript:alert(1)"}, "more_info_url"),
     ({"colour": "blue"}, "colour"),
+    ({"name": "Camera\x00"}, "name"),  # PostgreSQL cannot store NUL: refused on both engines alike
 ])
 def test_invalid_devices_are_refused_and_nothing_is_stored(client, session, operators, override, field):
     headers = api_headers(session, make_user(session, "dpo"))

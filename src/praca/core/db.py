@@ -45,6 +45,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def refuse_nul(value: Any) -> Any:
+    """A before-validator for text fields: a NUL character is no text anyone types, and PostgreSQL
+    cannot store it, so it is bad input (422), not a database error (500) on one engine only."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text cannot contain NUL characters")
+    return value
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
+from praca.core.db import refuse_nul
 from praca.dpo.models import CaseKind, CaseStatus, Channel, DataSubjectRight, QuestionTopic, ReportOutcome
 from praca.registry.taxonomy import DeviceType
 
@@ -37,17 +38,10 @@ FOLLOW_UP_MAX = 4000
 STAFF_MESSAGE_MAX = 8000
 
 
-def _no_nul(value: Any) -> Any:
-    """A NUL character is no text anyone types, and PostgreSQL cannot store it: refuse it as bad input."""
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError("text cannot contain NUL characters")
-    return value
-
-
 class _Form(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    _text = field_validator("*", mode="before")(_no_nul)
+    _text = field_validator("*", mode="before")(refuse_nul)
 
 
 class ReportForm(_Form):
@@ -127,7 +121,7 @@ class CaseFilter(BaseModel):
     limit: Annotated[int, Field(ge=1, le=100)] = 25
     offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
 
-    _text = field_validator("*", mode="before")(_no_nul)
+    _text = field_validator("*", mode="before")(refuse_nul)
 
 
 DepartmentRef = Annotated[str, Field(max_length=60, pattern=r"^[a-z0-9][a-z0-9_-]*$")]

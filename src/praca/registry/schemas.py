@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from praca.core.db import refuse_nul
 from praca.core.geo import BBox, parse_bbox
 from praca.registry.taxonomy import (
     DataType,
@@ -72,6 +73,7 @@ class DeviceFields(BaseModel):
     """Every field a device records; Create requires them, Update makes them optional."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    _text = field_validator("*", mode="before")(refuse_nul)
 
     name: ShortText
     type: DeviceType
@@ -113,6 +115,7 @@ class DeviceUpdate(BaseModel):
     """A partial update; the merged device is checked again as a whole by the service."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    _text = field_validator("*", mode="before")(refuse_nul)
 
     name: ShortText | None = None
     type: DeviceType | None = None
