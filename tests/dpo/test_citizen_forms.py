@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from praca.dpo import intake, service
 from praca.dpo.models import Case, CaseAttachment, CaseStatus
 from praca.dpo.schemas import ComplaintForm
-from tests.dpo.helpers import question_form
+from tests.dpo.helpers import dpo_audit, question_form
 from tests.dpo.pages import GPS_DATUM, csrf_from, error_fields, jpeg_with_gps, login, post_form, text_of
 from tests.dpo.test_intake import COMPLAINT, PDF, REQUEST, outbox, rights_form, stored_files
 from tests.factories import make_user
@@ -302,9 +302,12 @@ def test_staff_download_a_document_only_through_a_case_they_see(client, session,
     login(client, make_user(session, "liaison", department="cultura").email)
     assert client.get(url).status_code == 404  # not their department's case
 
-    login(client, make_user(session, "viewer").email)
+    viewer = make_user(session, "viewer")
+    login(client, viewer.email)
     response = client.get(url)
     assert response.status_code == 200 and response.content == PDF
+    [entry] = [e for e in dpo_audit(session) if e.action == "dpo.case.document_downloaded"]
+    assert entry.actor == viewer.actor and entry.details == {"attachment": attachment.public_id}
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"] == (
         f'attachment; filename="{case.reference}-{attachment.public_id[:8]}.pdf"')

@@ -5,6 +5,8 @@ the case itself. A document is always a download, never shown inline: a PDF is k
 (only its type and size were checked), so the browser must not render or sniff it on our origin.
 `X-Content-Type-Options: nosniff` comes from the security middleware on every response. The file is
 named after the case's reference, never after the citizen's own file name, which is not kept.
+Each download is in the audit log: a document may hold anything about the citizen (an ID card, a
+medical letter), so who opened it, and when, must be answerable.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from praca.core import files
+from praca.core import audit, files
 from praca.core.auth import AnyStaff
 from praca.core.db import DbSession
 from praca.core.errors import NotFound
@@ -35,6 +37,9 @@ def case_attachment(request: Request, session: DbSession, user: AnyStaff, public
     path = files.resolve(intake.document_dir(request.app.state.settings), attachment.stored_name)
     if path is None:
         raise NotFound("The document's file is missing.")
+    audit.record(session, user.actor, "dpo.case.document_downloaded", f"case:{case.public_id}",
+                 {"attachment": attachment.public_id})
+    session.commit()
     return FileResponse(path, media_type=attachment.media_type, content_disposition_type="attachment",
                         filename=download_name(case.reference, attachment.public_id, attachment.media_type),
                         headers={"Cache-Control": "private, no-store"})
