@@ -6,6 +6,8 @@ from praca import demo
 from praca.core import audit
 from praca.core.audit import AuditEntry
 from praca.core.auth import User
+from praca.dpo import clock, service
+from praca.dpo.models import Case
 from praca.registry.models import Device
 
 
@@ -74,3 +76,11 @@ def test_the_demo_year_makes_the_desks_figures_mean_something(client, session, s
     login(client, "dpo@cm-porto.example", demo.DEMO_PASSWORD)
     for url in ("/staff/dashboard", "/staff/training", "/staff/cases", "/staff/training/trainees"):
         assert client.get(url).status_code == 200, url
+
+
+def test_every_demo_case_is_due_one_month_after_it_was_received(session, settings):
+    demo.seed(session, settings)
+    for case in session.scalars(select(Case).where(Case.due_date.is_not(None))):
+        start = clock.local_date(service.clock_start(case))
+        assert case.due_date == clock.due_date(start, settings.holiday_subdivision, case.extension_months), \
+            case.reference

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from praca.core.auth import Role, User
-from praca.dpo import demo_year, service
+from praca.dpo import clock, demo_year, service
 from praca.dpo.models import Case
 from praca.dpo.schemas import QuestionForm, ReportForm, StaffMessageForm
 from praca.registry import service as registry_service
@@ -49,8 +49,10 @@ def _a_camera(session: Session) -> tuple[str, int | None] | None:
     return None
 
 
-def _backdate(case: Case, days: int) -> None:
+def _backdate(case: Case, settings: Settings, days: int) -> None:
+    """Move a case back in time, its legal deadline with it."""
     case.received_at -= timedelta(days=days)
+    case.due_date = clock.due_date(clock.local_date(case.received_at), settings.holiday_subdivision)
     for message in case.messages:
         message.created_at -= timedelta(days=days)
 
@@ -69,11 +71,11 @@ def seed_examples(session: Session, settings: Settings) -> list[str]:
     follow_token = ""
     for age, (locale, form) in enumerate(REPORTS, start=1):
         case, token = service.open_report(session, settings, form, locale=locale)
-        _backdate(case, age)
+        _backdate(case, settings, age)
         follow_token = follow_token or token
     for age, (locale, form) in enumerate(QUESTIONS, start=2):
         case, _ = service.open_question(session, settings, form, locale=locale)
-        _backdate(case, age)
+        _backdate(case, settings, age)
     count = len(REPORTS) + len(QUESTIONS)
 
     camera = _a_camera(session)
@@ -81,7 +83,7 @@ def seed_examples(session: Session, settings: Settings) -> list[str]:
     if camera is not None:
         device_id, retention_days = camera
         case, _ = service.open_question(session, settings, DEVICE_QUESTION, locale="pt", device_public_id=device_id)
-        _backdate(case, 5)
+        _backdate(case, settings, 5)
         count += 1
         if dpo is not None:
             kept = f"{retention_days} dias" if retention_days else "o prazo indicado na ficha do aparelho"
