@@ -27,8 +27,10 @@ withheld: a figure that rests on 1 to 4 cases could single someone out, so it is
 than 5"; when a table would then hide exactly one row, the next smallest is hidden too, so the
 hidden one cannot be recovered by subtracting from the total.
 
-Speed: one query for the period's cases and one for the backlog, selecting five columns with Core
-(no ORM objects), filtered in SQL; the arithmetic is numpy over arrays of epoch seconds.
+Speed (bench/dpo_inbox.py: a year of 100,000 cases in a few hundred ms on SQLite and PostgreSQL): one
+query reads the period's cases, five columns with Core (no ORM objects, no datetime objects: the
+database gives epoch seconds), filtered in SQL; another finds the backlog through the status index;
+the arithmetic is numpy over the columns.
 """
 
 from __future__ import annotations
