@@ -18,7 +18,7 @@ What it does, on each database:
    waiting for their e-mail confirmation, one citizen message per case;
 3. timings, each repeated many times (p50/p95 in ms), as a DPO unless said otherwise:
    - baselines: `SELECT 1` through the session, and a bare `SELECT id FROM dpo_case LIMIT 25`;
-   - the inbox query as the staff inbox runs it, `service.list_cases(session, user, CaseFilter(...))`:
+   - the inbox query as the staff inbox runs it, `inbox.list_cases(session, user, CaseFilter(...))`:
      the default view (open cases, nearest deadline first), one department, overdue, due within 7 days,
      unassigned, a liaison's view, a reference search, and a deep page (all cases, newest first,
      offset 50,000);
@@ -63,7 +63,7 @@ from praca.core import auth
 from praca.core.auth import Department, User
 from praca.core.db import make_engine
 from praca.core.migrate import upgrade
-from praca.dpo import clock, kpis, service
+from praca.dpo import clock, inbox, kpis
 from praca.dpo.kpis import KpiQuery
 from praca.dpo.models import Case, CaseKind, CaseMessage, CaseStatus, Channel, DataSubjectRight, QuestionTopic
 from praca.dpo.schemas import CaseFilter
@@ -287,7 +287,7 @@ def run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> dict[
             liaison = session.scalar(select(User).where(User.email == staff.liaison_email))
             assert dpo is not None and liaison is not None
             today = clock.local_date(datetime.now(UTC))
-            open_total = service.list_cases(session, dpo, CaseFilter())[1]
+            open_total = inbox.list_cases(session, dpo, CaseFilter())[1]
             print(f"   open cases: {open_total:,}; today (Lisbon) {today}")
 
             r = args.repeat
@@ -307,11 +307,11 @@ def run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> dict[
                  CaseFilter(open_only=False, sort="-received", offset=min(50_000, args.cases // 2))),
             ]
             for name, user, f in filters:
-                total = service.list_cases(session, user, f)[1]
+                total = inbox.list_cases(session, user, f)[1]
 
                 def query(user: User = user, f: CaseFilter = f) -> None:
                     session.rollback()  # no identity map growing across repetitions: each run like a request
-                    service.list_cases(session, user, f)
+                    inbox.list_cases(session, user, f)
 
                 results[name] = timed(name, query, r, note=f"{total:,} match")
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from praca.core.auth import sha256
 from praca.core.errors import InvalidInput, NotFound, TooLarge, UnsupportedMedia
 from praca.core.notify import OutboxEmail
-from praca.dpo import clock, intake, service
+from praca.dpo import clock, inbox, intake, service
 from praca.dpo.models import CaseAttachment, CaseStatus
 from praca.dpo.schemas import CaseFilter, ComplaintForm, ExtendForm, RightsRequestForm
 from tests.dpo.helpers import columns_containing, dpo_audit, question_form
@@ -37,8 +37,8 @@ def outbox(session) -> list[OutboxEmail]:
     return list(session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
 
 
-def inbox(session, user) -> list[str]:
-    return [c.reference for c in service.list_cases(session, user, CaseFilter())[0]]
+def inbox_references(session, user) -> list[str]:
+    return [c.reference for c in inbox.list_cases(session, user, CaseFilter())[0]]
 
 
 def stored_files(settings) -> list[str]:
@@ -57,7 +57,7 @@ def test_a_rights_request_waits_for_its_e_mail_to_be_confirmed(session, settings
     assert case.verified_at is None and case.due_date is None and case.status == CaseStatus.RECEIVED
     assert intake.awaiting_confirmation(case)
     # Nobody's work yet: not in the inbox, not even by reference.
-    assert inbox(session, dpo) == []
+    assert inbox_references(session, dpo) == []
     with pytest.raises(NotFound):
         service.get_case(session, dpo, case.public_id)
     # One e-mail, in the citizen's language, with both links; neither token is stored.
@@ -83,7 +83,7 @@ def test_confirming_starts_the_clock_and_puts_the_request_in_the_inbox(session, 
     notice = outbox(session)[-1]
     assert notice.subject == f"Your request {case.reference} is confirmed"
     assert f"We must answer by {case.due_date:%B} {case.due_date.day}, {case.due_date.year}" in notice.body
-    assert inbox(session, dpo) == [case.reference]
+    assert inbox_references(session, dpo) == [case.reference]
     with pytest.raises(NotFound):  # a link works once
         intake.verify(session, settings, confirm)
 
@@ -112,7 +112,7 @@ def test_an_expired_or_forged_link_changes_nothing(session, settings, dpo):
     assert case.verified_at is None and case.due_date is None and case.verification_hash == sha256(confirm)
     assert question.due_date is not None
     assert len(outbox(session)) == mails and len(dpo_audit(session)) == entries
-    assert inbox(session, dpo) == [question.reference]
+    assert inbox_references(session, dpo) == [question.reference]
     # Just inside the window it still works.
     intake.verify(session, settings, confirm, now=late - timedelta(seconds=1))
     assert case.verified_at is not None
@@ -125,7 +125,7 @@ def test_a_rights_request_staff_registered_by_phone_stays_in_sight_unconfirmed(s
     case = service.register_case(session, settings, dpo, register_form(kind="rights_request", data_right="access",
                                                                        topic=None, name="Maria Silva"))[0]
     assert case.verified_at is None and not intake.awaiting_confirmation(case)
-    assert inbox(session, dpo) == [case.reference]
+    assert inbox_references(session, dpo) == [case.reference]
 
 
 # --- complaints and questions --------------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ def test_a_complaint_is_received_at_once_and_may_name_an_earlier_case(session, s
     assert service.first_citizen_message(case) == f"Processo anterior: P-2026-000123\n\n{COMPLAINT}"
     [ack] = outbox(session)
     assert ack.subject == f"Recebemos o seu pedido {case.reference}" and token in ack.body
-    assert inbox(session, dpo) == [case.reference]
+    assert inbox_references(session, dpo) == [case.reference]
     anonymous = intake.open_complaint(session, settings, ComplaintForm(message=COMPLAINT), locale="en")[0]
     assert service.first_citizen_message(anonymous) == COMPLAINT and anonymous.contact_email is None
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from praca.core.auth import sha256
 from praca.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from praca.core.notify import OutboxEmail
-from praca.dpo import clock, service, tasks
+from praca.dpo import clock, inbox, service, tasks
 from praca.dpo.models import Case, CaseKind, CaseStatus, ReportOutcome
 from praca.dpo.schemas import CaseFilter, OutcomeForm, StaffMessageForm
 from praca.registry import service as registry_service
@@ -169,10 +169,10 @@ def test_roles_and_department_scope(session, settings, dpo, viewer):
     other_liaison = make_user(session, "liaison", department="cultura")
     everything = CaseFilter()
 
-    assert {c.id for c in service.list_cases(session, dpo, everything)[0]} == {ours.id, general.id}
-    assert {c.id for c in service.list_cases(session, viewer, everything)[0]} == {ours.id, general.id}
-    assert service.list_cases(session, liaison, everything) == ([ours], 1)
-    assert service.list_cases(session, other_liaison, everything) == ([], 0)
+    assert {c.id for c in inbox.list_cases(session, dpo, everything)[0]} == {ours.id, general.id}
+    assert {c.id for c in inbox.list_cases(session, viewer, everything)[0]} == {ours.id, general.id}
+    assert inbox.list_cases(session, liaison, everything) == ([ours], 1)
+    assert inbox.list_cases(session, other_liaison, everything) == ([], 0)
 
     assert service.get_case(session, liaison, ours.public_id) is ours
     with pytest.raises(NotFound):
@@ -196,15 +196,15 @@ def test_the_inbox_filters_searches_and_pages(session, settings, dpo):
     questions[0].status = CaseStatus.ANSWERED
     session.flush()
 
-    items, total = service.list_cases(session, dpo, CaseFilter(kind="question"))
+    items, total = inbox.list_cases(session, dpo, CaseFilter(kind="question"))
     assert total == 4 and report not in items
-    assert service.list_cases(session, dpo, CaseFilter(status="answered")) == ([questions[0]], 1)
+    assert inbox.list_cases(session, dpo, CaseFilter(status="answered")) == ([questions[0]], 1)
     number = report.reference.split("-")[-1]
-    assert service.list_cases(session, dpo, CaseFilter(q=number.lower())) == ([report], 1)
-    assert service.list_cases(session, dpo, CaseFilter(q="%")) == ([], 0)
+    assert inbox.list_cases(session, dpo, CaseFilter(q=number.lower())) == ([report], 1)
+    assert inbox.list_cases(session, dpo, CaseFilter(q="%")) == ([], 0)
 
-    first, total = service.list_cases(session, dpo, CaseFilter(limit=2, sort="-received"))
-    second, _ = service.list_cases(session, dpo, CaseFilter(limit=2, offset=2, sort="-received"))
+    first, total = inbox.list_cases(session, dpo, CaseFilter(limit=2, sort="-received"))
+    second, _ = inbox.list_cases(session, dpo, CaseFilter(limit=2, offset=2, sort="-received"))
     assert total == 5 and len(first) == 2
     ordered = first + second
     assert ordered == sorted(ordered, key=lambda c: (c.received_at, c.id), reverse=True)

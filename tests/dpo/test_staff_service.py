@@ -15,6 +15,7 @@ from praca.core.db import utcnow
 from praca.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from praca.core.notify import OutboxEmail
 from praca.dpo import clock, service
+from praca.dpo import inbox as case_inbox
 from praca.dpo.models import Case, CaseStatus
 from praca.dpo.schemas import AssignForm, CaseFilter, ExtendForm, RegisterCaseForm, RejectForm
 from tests.dpo.helpers import QUESTION, columns_containing, dpo_audit, question_form
@@ -296,7 +297,7 @@ def names(inbox, items) -> list[str]:
 
 
 def listed(session, user, inbox, **query) -> list[str]:
-    items, total = service.list_cases(session, user, CaseFilter.model_validate(query), today=TODAY)
+    items, total = case_inbox.list_cases(session, user, CaseFilter.model_validate(query), today=TODAY)
     assert total == len(items)
     return names(inbox, items)
 
@@ -341,7 +342,7 @@ def test_the_csv_export_has_the_inbox_rows_and_no_personal_data(session, setting
         kind="rights_request", data_right="portability", channel="in_person", email=EMAIL, name=NAME))
     service.assign(session, dpo, case.public_id, AssignForm(department="ambiente", assignee=people["ambiente"].id))
     f = CaseFilter(department="ambiente")
-    text = "".join(service.cases_csv(session, dpo, f, today=TODAY))
+    text = "".join(case_inbox.cases_csv(session, dpo, f, today=TODAY))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["reference"] for r in rows] == [inbox["late"].reference, inbox["today"].reference, case.reference]
     late = rows[0]
@@ -357,5 +358,5 @@ def test_the_csv_export_has_the_inbox_rows_and_no_personal_data(session, setting
     export = dpo_audit(session)[-1]
     assert (export.action, export.actor, export.details) == (
         "dpo.cases.exported", dpo.actor, {"filter": {"department": "ambiente"}, "rows": 3})
-    liaison_rows = "".join(service.cases_csv(session, people["cultura"], CaseFilter(), today=TODAY))
+    liaison_rows = "".join(case_inbox.cases_csv(session, people["cultura"], CaseFilter(), today=TODAY))
     assert liaison_rows.count("\r\n") == 2 and inbox["later"].reference in liaison_rows

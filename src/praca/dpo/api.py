@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from praca.core.auth import AnyStaff, Department, User
 from praca.core.db import DbSession, utcnow
-from praca.dpo import clock, notifications, service
+from praca.dpo import clock, inbox, notifications, service
 from praca.dpo.models import Case, CaseStatus
 from praca.dpo.schemas import (
     BULK_MAX,
@@ -146,7 +146,7 @@ def _detail(session: DbSession, user: User, public_id: str) -> CaseDetail:
 def list_cases(session: DbSession, user: AnyStaff, f: Annotated[CaseQuery, Query()]) -> CasePage:
     """Open cases, nearest deadline first, unless the filter says otherwise; a liaison's own
     department's only. `overdue` and `due_within` count Lisbon days for cases awaiting an answer."""
-    items, total = service.list_cases(session, user, f)
+    items, total = inbox.list_cases(session, user, f)
     return CasePage(items=_summaries(session, items), total=total)
 
 

@@ -10,17 +10,13 @@ not leak. Every case carries its legal due date (`clock.py`), set when the reque
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 import secrets
-from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, false, func, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import Select, false, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from praca.core import audit
 from praca.core.auth import Department, Role, User, sha256
@@ -34,7 +30,6 @@ from praca.dpo.schemas import (
     BULK_MAX,
     RECEIVED_MAX_AGE_DAYS,
     AssignForm,
-    CaseFilter,
     ExtendForm,
     OutcomeForm,
     QuestionForm,
@@ -202,7 +197,7 @@ PENDING = frozenset({S.RECEIVED, S.ACKNOWLEDGED, S.IN_PROGRESS, S.WAITING_CITIZE
 OPEN = frozenset(CaseStatus) - FINAL
 
 
-def _department_id(session: Session, ref: str) -> int | None:
+def resolve_department(session: Session, ref: str) -> int | None:
     """A department named by slug or id; None for "none" (the DPO's own desk). Unknown: 422."""
     if ref == "none":
         return None
@@ -211,62 +206,6 @@ def _department_id(session: Session, ref: str) -> int | None:
     if found is None:
         raise InvalidInput(f"Unknown department '{ref}'.", field="department")
     return found
-
-
-def filtered_cases(session: Session, user: User, f: CaseFilter, today: date | None = None) -> Select[tuple[Case]]:
-    """The inbox's query without order or paging: every condition is on an indexed column
-    (status, due_date, department_id, assignee_id), so the inbox stays fast with many cases."""
-    today = today or clock.local_date(utcnow())
-    stmt = visible_cases(user)
-    if f.kind:
-        stmt = stmt.where(Case.kind == f.kind)
-    if f.status:
-        stmt = stmt.where(Case.status == f.status)
-    elif f.open_only and not f.q:
-        stmt = stmt.where(Case.status.in_(sorted(OPEN)))
-    if f.department is not None:
-        department_id = _department_id(session, f.department)
-        stmt = stmt.where(Case.department_id == department_id if department_id else Case.department_id.is_(None))
-    if f.assignee == "me":
-        stmt = stmt.where(Case.assignee_id == user.id)
-    elif f.assignee == "none":
-        stmt = stmt.where(Case.assignee_id.is_(None))
-    elif f.assignee:
-        stmt = stmt.where(Case.assignee_id == int(f.assignee))
-    if f.overdue is not None or f.due_within is not None:
-        stmt = stmt.where(Case.status.in_(sorted(PENDING)))
-    if f.overdue:
-        stmt = stmt.where(Case.due_date < today)
-    elif f.overdue is False:
-        stmt = stmt.where(Case.due_date >= today)
-    if f.due_within is not None:
-        stmt = stmt.where(Case.due_date <= today + timedelta(days=f.due_within))
-    if f.q:
-        q = f.q.strip().upper()
-        # A whole reference (read out on the phone) is one look-up in the unique index; a part of one scans.
-        stmt = stmt.where(Case.reference == q if WHOLE_REFERENCE.fullmatch(q)
-                          else func.upper(Case.reference).contains(q, autoescape=True))
-    return stmt
-
-
-WHOLE_REFERENCE = re.compile(r"P-\d{4}-\d{6}")
-SORTS = {
-    "due": (Case.due_date.asc().nulls_last(), Case.id.asc()),
-    "-due": (Case.due_date.desc().nulls_last(), Case.id.desc()),
-    "received": (Case.received_at.asc(), Case.id.asc()),
-    "-received": (Case.received_at.desc(), Case.id.desc()),
-}
-
-
-def list_cases(session: Session, user: User, f: CaseFilter, *, today: date | None = None
-               ) -> tuple[list[Case], int]:
-    """The inbox: one page of cases (without their messages) and the total for paging.
-
-    `today` (a Lisbon date) is for tests; "overdue" and "due within" count from it."""
-    stmt = filtered_cases(session, user, f, today)
-    total = session.scalar(stmt.with_only_columns(func.count(Case.id)).order_by(None)) or 0
-    items = session.scalars(stmt.order_by(*SORTS[f.sort]).limit(f.limit).offset(f.offset)).all()
-    return list(items), total
 
 
 def get_case(session: Session, user: User, public_id: str) -> Case:
@@ -454,12 +393,12 @@ def register_case(session: Session, settings: Settings, user: User, form: Regist
     now = utcnow()
     received_at = _received_moment(form.received_on, now)
     if user.role == Role.LIAISON:
-        if form.department is not None and _department_id(session, form.department) != user.department_id:
+        if form.department is not None and resolve_department(session, form.department) != user.department_id:
             raise Forbidden("A liaison registers cases for their own department only.",
                             details={"field": "department"})
         department_id = user.department_id
     else:
-        department_id = _department_id(session, form.department) if form.department else None
+        department_id = resolve_department(session, form.department) if form.department else None
     if form.lat is not None and form.lon is not None and outside_city(settings, form.lat, form.lon):
         raise InvalidInput(f"The location is outside {settings.city_name}.", field="lat",
                            details={"reason": "outside_city"})
@@ -502,7 +441,7 @@ def _assignment(session: Session, user: User, case: Case, form: AssignForm) -> t
     A field the form did not set stays as it is."""
     department_id = case.department_id
     if "department" in form.model_fields_set:
-        department_id = _department_id(session, form.department) if form.department else None
+        department_id = resolve_department(session, form.department) if form.department else None
         if department_id != case.department_id and user.role not in REOPENING_ROLES:
             raise Forbidden("Only the DPO or an administrator moves a case to another department.",
                             details={"field": "department"})
@@ -607,50 +546,3 @@ def reject(session: Session, settings: Settings, user: User, public_id: str, for
     audit.record(session, user.actor, "dpo.case.rejected", _subject(case), {"message_id": message.id})
     _set_status(session, case, S.REJECTED, user.actor)
     return case
-
-
-# --- staff: the inbox as CSV --------------------------------------------------------------------------------
-
-CSV_COLUMNS = ("reference", "kind", "topic_or_right", "status", "channel", "department", "assignee",
-               "received_lisbon", "due_date", "days_left", "first_answer_lisbon", "extension_months")
-
-
-def _lisbon(moment: datetime | None) -> str:
-    return moment.astimezone(CITY_TZ).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-def cases_csv(session: Session, user: User, f: CaseFilter, *, today: date | None = None) -> Iterator[str]:
-    """The filtered inbox as CSV lines (a header, then one per case, by the filter's order), for staff
-    to count and plan with. Data minimisation: codes, dates and who works on it, never the citizen's
-    name, address or words. The export itself is audited (with its filter and row count).
-
-    The rows are read with one query of plain columns (no ORM objects, no messages), then streamed."""
-    today = today or clock.local_date(utcnow())
-    assignee = aliased(User)
-    stmt = (filtered_cases(session, user, f, today)
-            .outerjoin(Department, Department.id == Case.department_id)
-            .outerjoin(assignee, assignee.id == Case.assignee_id)
-            .with_only_columns(Case.reference, Case.kind, Case.topic, Case.data_right, Case.status, Case.channel,
-                               Department.slug, assignee.name, Case.received_at, Case.due_date,
-                               Case.first_answer_at, Case.extension_months)
-            .order_by(*SORTS[f.sort]))
-    rows = session.execute(stmt).all()
-    audit.record(session, user.actor, "dpo.cases.exported", "dpo:cases",
-                 {"filter": f.model_dump(mode="json", exclude_defaults=True), "rows": len(rows)})
-
-    def lines() -> Iterator[str]:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(CSV_COLUMNS)
-        for (reference, kind, topic, right, status, channel, department, assignee_name, received_at, due,
-             first_answer_at, extension_months) in rows:
-            pending = due is not None and status in PENDING
-            writer.writerow((reference, kind, topic or right or "", status, channel, department or "",
-                             assignee_name or "", _lisbon(received_at), due.isoformat() if due else "",
-                             clock.days_left(due, today) if pending else "", _lisbon(first_answer_at),
-                             extension_months))
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-
-    return lines()

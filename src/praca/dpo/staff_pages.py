@@ -22,7 +22,7 @@ from praca.core.db import DbSession, utcnow
 from praca.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from praca.core.i18n import Locale, _
 from praca.core.security import csrf_protect
-from praca.dpo import clock, labels, notifications, service
+from praca.dpo import clock, inbox, labels, notifications, service
 from praca.dpo.forms import FieldError, parse, posted_form, text_values, tile_attribution
 from praca.dpo.labels import N_
 from praca.dpo.models import Case, CaseKind, CaseStatus, Channel, DataSubjectRight, QuestionTopic
@@ -157,7 +157,7 @@ def _department_name(department: Department, locale: str) -> str:
 def _inbox_page(request: Request, session: DbSession, locale: str, user: User, f: CaseFilter,
                 errors: list[FieldError] | None = None, values: dict[str, Any] | None = None,
                 status_code: int = 200) -> HTMLResponse:
-    items, total = service.list_cases(session, user, f)
+    items, total = inbox.list_cases(session, user, f)
     prev_url = _inbox_url(f, max(f.offset - f.limit, 0)) if f.offset else None
     next_url = _inbox_url(f, f.offset + f.limit) if f.offset + f.limit < total else None
     department_names, assignee_names = _names(session, locale, items)
@@ -181,15 +181,15 @@ def _inbox_page(request: Request, session: DbSession, locale: str, user: User, f
 
 
 @router.get("/cases")
-def inbox(request: Request, session: DbSession, locale: Locale, user: AnyStaff,
-          f: Annotated[CaseFilter, Query()]) -> Response:
+def inbox_page(request: Request, session: DbSession, locale: Locale, user: AnyStaff,
+               f: Annotated[CaseFilter, Query()]) -> Response:
     return _inbox_page(request, session, locale, user, f)
 
 
 @router.get("/cases.csv")
 def inbox_csv(session: DbSession, user: AnyStaff, f: Annotated[CaseFilter, Query()]) -> Response:
     """The filtered inbox as CSV (every page of it): codes and dates, no names, addresses or text."""
-    lines = service.cases_csv(session, user, f)
+    lines = inbox.cases_csv(session, user, f)
     session.commit()  # the export's audit entry
     day = clock.local_date(utcnow()).isoformat()
     return StreamingResponse(lines, media_type="text/csv; charset=utf-8",
