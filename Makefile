@@ -44,6 +44,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/registry_near.py --workers 2
+	$(BIN)/python bench/dpo_inbox.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var
