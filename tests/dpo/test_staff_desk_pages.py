@@ -16,6 +16,7 @@ from praca.core.audit import AuditEntry
 from praca.core.db import utcnow
 from praca.dpo import clock, service
 from praca.dpo.models import Case, CaseStatus
+from praca.dpo.schemas import RegisterCaseForm
 from tests.dpo.helpers import QUESTION, question_form
 from tests.dpo.pages import csrf_from, error_fields, login, post_form, text_of
 from tests.factories import api_headers, make_department, make_user
@@ -278,3 +279,27 @@ def test_the_role_matrix_over_the_api(client, session, settings, ambiente_case, 
     assert registered.status_code == (403 if role == "viewer" else 201)
     if role == "liaison":
         assert registered.json()["case"]["department"] == department
+
+
+# --- identifying the requester of a rights request taken by phone ---------------------------------------------------
+
+def test_staff_record_the_identity_check_of_a_phone_request(client, session, settings):
+    dpo = make_user(session, "dpo")
+    make_department(session, "ambiente")
+    case, _ = service.register_case(session, settings, dpo, RegisterCaseForm.model_validate({
+        "kind": "rights_request", "data_right": "access", "channel": "phone", "received_on": today().isoformat(),
+        "message": QUESTION, "department": "ambiente"}))
+    session.commit()
+    login(client, make_user(session, "liaison", department="cultura").email)
+    assert act(client, case, "identity", {"how": "Citizen card shown at the counter."}).status_code == 404
+    login(client, dpo.email)
+    page = client.get(f"/staff/cases/{case.public_id}?lang=en").text
+    assert "Not checked yet" in text_of(page) and 'action="/staff/cases/' + case.public_id + '/identity"' in page
+    before = state(session, case)
+    refused = act(client, case, "identity", {"how": "ok"})  # too short to say how
+    assert refused.status_code == 422 and error_fields(refused.text) == ["identity-how"]
+    assert state(session, case) == before
+    done = act(client, case, "identity", {"how": "Citizen card shown at the counter."})
+    assert done.status_code == 303
+    page = client.get(done.headers["location"] + "&lang=en").text
+    assert "Checked on" in text_of(page) and "/identity" not in page

@@ -17,7 +17,7 @@ from praca.core.notify import OutboxEmail
 from praca.dpo import clock, service
 from praca.dpo import inbox as case_inbox
 from praca.dpo.models import Case, CaseStatus
-from praca.dpo.schemas import AssignForm, CaseFilter, ExtendForm, RegisterCaseForm, RejectForm
+from praca.dpo.schemas import AssignForm, CaseFilter, ExtendForm, IdentityForm, RegisterCaseForm, RejectForm
 from tests.dpo.helpers import QUESTION, columns_containing, dpo_audit, question_form
 from tests.factories import make_department, make_user
 
@@ -70,6 +70,30 @@ def test_a_rights_request_by_phone_is_not_identified(session, settings, dpo):
     case, _ = service.register_case(session, settings, dpo, register_form(kind="rights_request",
                                                                           data_right="erasure"))
     assert case.verified_at is None and case.due_date is not None
+
+
+def test_staff_record_a_later_identity_check_without_moving_the_clock(session, settings, dpo, viewer):
+    received = today() - timedelta(days=3)
+    case, _ = service.register_case(session, settings, dpo, register_form(
+        kind="rights_request", channel="phone", data_right="erasure", name=NAME, received_on=received.isoformat()))
+    due = case.due_date
+    form = IdentityForm(how="Citizen card shown at the Loja do Munícipe counter.")
+    with pytest.raises(Forbidden):
+        service.confirm_identity(session, viewer, case.public_id, form)
+    assert case.verified_at is None
+    service.confirm_identity(session, dpo, case.public_id, form)
+    assert case.verified_at is not None and case.due_date == due
+    assert service.clock_start(case) == case.received_at  # extensions still count from receipt
+    note = case.messages[-1]
+    assert (note.internal, note.body) == (True, form.how) and note not in service.public_thread(case)
+    entry = dpo_audit(session)[-1]
+    assert (entry.actor, entry.action, entry.details) == (dpo.actor, "dpo.case.identity_confirmed",
+                                                          {"message_id": note.id})
+    with pytest.raises(Conflict):  # once is enough
+        service.confirm_identity(session, dpo, case.public_id, form)
+    question = open_case(session, settings)
+    with pytest.raises(Conflict):  # only rights requests
+        service.confirm_identity(session, dpo, question.public_id, form)
 
 
 def test_a_phone_call_today_counts_from_now(session, settings, dpo):

@@ -24,6 +24,7 @@ from praca.dpo.schemas import (
     AssignForm,
     CaseQuery,
     ExtendForm,
+    IdentityForm,
     RegisterCaseForm,
     RejectForm,
     StaffMessageForm,
@@ -195,6 +196,15 @@ def assign(session: DbSession, user: AnyStaff, public_id: str, data: AssignForm)
 def extend(request: Request, session: DbSession, user: AnyStaff, public_id: str, data: ExtendForm) -> CaseDetail:
     """`months` is the extension in all (1 or 2), counted from receipt; the citizen is told the reason."""
     service.extend(session, request.app.state.settings, user, public_id, data)
+    session.commit()
+    return _detail(session, user, public_id)
+
+
+@router.post("/cases/{public_id}/identity", response_model=CaseDetail,
+             summary="Record that the requester's identity was checked (staff)")
+def confirm_identity(session: DbSession, user: AnyStaff, public_id: str, data: IdentityForm) -> CaseDetail:
+    """For a rights request taken by phone or e-mail; `how` is kept as an internal note."""
+    service.confirm_identity(session, user, public_id, data)
     session.commit()
     return _detail(session, user, public_id)
 

@@ -222,6 +222,12 @@ class RejectForm(_Form):
     reason: Reason
 
 
+class IdentityForm(_Form):
+    """How staff checked who made a rights request (kept as an internal note, never shown to them)."""
+
+    how: Reason
+
+
 # --- citizen forms: exercising a right, a complaint (intake.py) ---------------------------------------------------
 
 NAME_MAX = 200

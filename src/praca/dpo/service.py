@@ -31,6 +31,7 @@ from praca.dpo.schemas import (
     RECEIVED_MAX_AGE_DAYS,
     AssignForm,
     ExtendForm,
+    IdentityForm,
     OutcomeForm,
     QuestionForm,
     RegisterCaseForm,
@@ -66,8 +67,11 @@ REOPENING_ROLES = frozenset({Role.ADMIN, Role.DPO})  # final is final, except fo
 
 def clock_start(case: Case) -> datetime:
     """When the legal clock started: receipt, or, for a rights request sent on the web, the moment its
-    e-mail was confirmed (see intake.py). Extensions count again from here, never from a rolled date."""
-    return case.verified_at or case.received_at
+    e-mail was confirmed (see intake.py). Extensions count again from here, never from a rolled date.
+    A request staff registered runs from receipt even if the requester's identity is checked later."""
+    if case.created_by_id is None and case.verified_at is not None:
+        return case.verified_at
+    return case.received_at
 
 
 def photo_dir(settings: Settings) -> Path:
@@ -530,6 +534,25 @@ def extend(session: Session, settings: Settings, user: User, public_id: str, for
     audit.record(session, user.actor, "dpo.case.extended", _subject(case),
                  {"months": form.months, "from": old_due.isoformat(), "to": case.due_date.isoformat(),
                   "message_id": message.id})
+    return case
+
+
+def confirm_identity(session: Session, user: User, public_id: str, form: IdentityForm) -> Case:
+    """Record that staff checked who made a rights request taken by phone or e-mail (GDPR Art. 12(6)).
+
+    Such a request is worked on at once (its clock runs from receipt), but nothing should be disclosed
+    or erased before the requester is known to be the data subject. This records the check: when and
+    by whom in the audit log, how in an internal note (it may name the document shown). The clock
+    does not move. Web requests are identified by their e-mail confirmation instead (intake.py)."""
+    case = case_to_act_on(session, user, public_id)
+    if case.kind != CaseKind.RIGHTS_REQUEST or case.verified_at is not None:
+        raise Conflict("Only a rights request whose requester is not identified yet needs this.", field="how")
+    now = utcnow()
+    case.verified_at = now
+    note = CaseMessage(author="staff", author_user_id=user.id, body=form.how, internal=True, created_at=now)
+    case.messages.append(note)
+    session.flush()
+    audit.record(session, user.actor, "dpo.case.identity_confirmed", _subject(case), {"message_id": note.id})
     return case
 
 

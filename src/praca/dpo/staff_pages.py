@@ -32,6 +32,7 @@ from praca.dpo.schemas import (
     AssignForm,
     CaseFilter,
     ExtendForm,
+    IdentityForm,
     OutcomeForm,
     RegisterCaseForm,
     RejectForm,
@@ -107,6 +108,10 @@ REJECT_MESSAGES: dict[str, str] = {
     "reason": N_("Give the reason the citizen will read: 10 to 2000 characters."),
 }
 REJECT_REFUSED = N_("This case cannot be rejected from its current status.")
+IDENTITY_MESSAGES: dict[str, str] = {
+    "how": N_("Say how you checked the identity (for the case file only): 10 to 2000 characters."),
+}
+IDENTITY_REFUSED = N_("Only a rights request whose requester is not identified yet needs this.")
 INBOX_NOTICES = {
     "assigned": N_("The cases were assigned."),
 }
@@ -114,6 +119,7 @@ NOTICES = {
     "assigned": N_("The case was assigned."),
     "extended": N_("The deadline was extended and the citizen told why."),
     "rejected": N_("The case was rejected and the citizen told why."),
+    "identified": N_("The requester's identity is recorded as checked."),
     "replied": N_("Your reply was posted."),
     "noted": N_("Your internal note was added."),
     "status": N_("The status was changed."),
@@ -322,6 +328,7 @@ def _case_page(request: Request, session: DbSession, user: User, locale: str, pu
         "can_extend": (is_dpo and pending and case.first_answer_at is None and case.due_date is not None
                        and case.due_date >= today and case.extension_months < clock.MAX_EXTENSION_MONTHS),
         "can_reject": can_act and service.S.REJECTED in service.TRANSITIONS[case.status],
+        "needs_identity": can_act and case.kind == CaseKind.RIGHTS_REQUEST and case.verified_at is None,
         "moves_departments": is_dpo,
         "departments": [(d.slug, _department_name(d, locale)) for d in service.departments(session)],
         "people": [(u.id, u.name) for u in service.assignable_users(session, user)] if can_act else [],
@@ -531,6 +538,24 @@ def extend(request: Request, session: DbSession, locale: Locale, user: AnyStaff,
         return _refused(request, session, user, locale, public_id, "extend", errors, values)
     session.commit()
     return _done(public_id, "extended")
+
+
+@router.post("/cases/{public_id}/identity", dependencies=STAFF_POST)
+def confirm_identity(request: Request, session: DbSession, locale: Locale, user: AnyStaff, public_id: str,
+                     form: PostedForm) -> Response:
+    """GDPR Art. 12(6): record that the requester of a phone or e-mail rights request was identified."""
+    service.case_to_act_on(session, user, public_id)
+    values = text_values(form, ("how",))
+    data, errors = parse(IdentityForm, values, IDENTITY_MESSAGES)
+    try:
+        if data is not None:
+            service.confirm_identity(session, user, public_id, data)
+    except Conflict:
+        errors = [FieldError("how", _(IDENTITY_REFUSED))]
+    if errors:
+        return _refused(request, session, user, locale, public_id, "identity", errors, values)
+    session.commit()
+    return _done(public_id, "identified")
 
 
 @router.post("/cases/{public_id}/reject", dependencies=STAFF_POST)
