@@ -185,7 +185,7 @@ def test_the_e_mails_carry_no_citizen_content(session, settings, dpo):
 
 def test_a_batch_commits_with_its_audit_entries(session, settings, dpo, monkeypatch):
     """A crash after the first batch: that batch is done for good, the rest is done by the next run."""
-    monkeypatch.setattr(reminders, "BATCH", 2)
+    monkeypatch.setattr(service, "BATCH", 2)
     for _ in range(5):
         open_case(session, settings, due=TODAY + timedelta(days=1), assignee_id=dpo.id)
     session.commit()

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from praca.core.auth import sha256
 from praca.core.errors import NotFound
 from praca.core.notify import OutboxEmail
-from praca.dpo import clock, retention, service
+from praca.dpo import clock, intake, retention, service
 from praca.dpo.models import Case, CaseAttachment, CaseKind, CaseMessage, CaseStatus, Channel
 from tests.dpo.helpers import DESCRIPTION, columns_containing, dpo_audit, report_form
 from tests.factories import make_department
@@ -51,7 +51,7 @@ def closed_report(session, settings, *, closed_days_ago: float, email: str | Non
         photos.mkdir(parents=True, exist_ok=True)
         case.photo = f"{secrets.token_urlsafe(12)}.jpg"
         (photos / case.photo).write_bytes(b"jpeg of Ana's street")
-        docs = retention.document_dir(settings)
+        docs = intake.document_dir(settings)
         docs.mkdir(parents=True, exist_ok=True)
         stored = f"{secrets.token_urlsafe(12)}.pdf"
         (docs / stored).write_bytes(b"%PDF- Ana's ID card %%EOF")
@@ -128,7 +128,7 @@ def test_an_anonymised_case_keeps_nothing_of_the_citizen_anywhere(session, setti
     case, token = closed_report(session, settings, closed_days_ago=731, status=CaseStatus.REJECTED,
                                 with_files=True)
     photo = service.photo_dir(settings) / case.photo
-    [document] = retention.document_dir(settings).iterdir()
+    [document] = intake.document_dir(settings).iterdir()
     kept = {c: getattr(case, c) for c in ("kind", "status", "channel", "department_id", "received_at", "due_date",
                                           "first_answer_at", "closed_at", "extension_months", "suspected_type",
                                           "reference", "public_id", "locale")}
@@ -189,7 +189,7 @@ def test_a_crash_before_the_commit_leaves_the_case_whole_for_the_next_run(sessio
 
 def test_unconfirmed_rights_requests_expire_whole(session, settings):
     expired = rights_request(session, hours_ago=73)
-    docs = retention.document_dir(settings)
+    docs = intake.document_dir(settings)
     docs.mkdir(parents=True, exist_ok=True)
     (docs / "idcard.pdf").write_bytes(b"%PDF- id %%EOF")
     session.add(CaseAttachment(case_id=expired.id, stored_name="idcard.pdf", media_type="application/pdf",
@@ -221,7 +221,7 @@ def test_documents_left_behind_by_a_crash_are_swept(session, settings):
     from praca.dpo import tasks
 
     case, _ = closed_report(session, settings, closed_days_ago=800, with_files=True)
-    [document] = retention.document_dir(settings).iterdir()
+    [document] = intake.document_dir(settings).iterdir()
     session.execute(CaseAttachment.__table__.delete())  # as if anonymised, files not yet deleted
     session.flush()
     hour_ago = time.time() - 7200

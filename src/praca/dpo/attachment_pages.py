@@ -37,7 +37,7 @@ def case_attachment(request: Request, session: DbSession, user: AnyStaff, public
     path = files.resolve(intake.document_dir(request.app.state.settings), attachment.stored_name)
     if path is None:
         raise NotFound("The document's file is missing.")
-    audit.record(session, user.actor, "dpo.case.document_downloaded", f"case:{case.public_id}",
+    audit.record(session, user.actor, "dpo.case.document_downloaded", service.audit_subject(case),
                  {"attachment": attachment.public_id})
     session.commit()
     return FileResponse(path, media_type=attachment.media_type, content_disposition_type="attachment",

@@ -87,7 +87,7 @@ def _attach(session: Session, case: Case, message: CaseMessage, document: Stored
                                 created_at=utcnow())
     session.add(attachment)
     session.flush()
-    audit.record(session, CITIZEN, "dpo.case.document_added", f"case:{case.public_id}",
+    audit.record(session, CITIZEN, "dpo.case.document_added", service.audit_subject(case),
                  {"attachment": attachment.public_id, "message_id": message.id,
                   "media_type": document.media_type, "size_bytes": document.size_bytes})
     return attachment
@@ -167,7 +167,7 @@ def verify(session: Session, settings: Settings, token: str, *, now: datetime | 
     case.verification_hash = None
     case.updated_at = now
     session.flush()
-    audit.record(session, CITIZEN, "dpo.case.verified", f"case:{case.public_id}",
+    audit.record(session, CITIZEN, "dpo.case.verified", service.audit_subject(case),
                  {"reference": case.reference, "due_date": case.due_date.isoformat()})
     notifications.queue_confirmed_notice(session, settings, case)
     return case

@@ -25,7 +25,6 @@ repeats nothing: a committed case is no longer selected, an uncommitted one is s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -41,7 +40,6 @@ from praca.dpo.labels import N_
 from praca.dpo.models import Case
 from praca.settings import Settings
 
-BATCH = 200
 MAIL_LOCALES = ("pt", "en")  # Portuguese first, English below it
 SEPARATOR = "\n\n" + "-" * 40 + "\n\n"
 
@@ -73,10 +71,6 @@ def case_url(settings: Settings, case: Case) -> str:
     return f"{settings.base_url.rstrip('/')}/staff/cases/{case.public_id}"
 
 
-def _subject(case: Case) -> str:
-    return f"case:{case.public_id}"
-
-
 # --- which cases --------------------------------------------------------------------------------------------
 
 def _unanswered() -> Select[tuple[Case]]:
@@ -105,17 +99,6 @@ def needs_escalation(case: Case, today: date) -> bool:
     if case.due_date >= today:
         return False
     return case.escalated_at is None or clock.local_date(case.escalated_at) <= case.due_date
-
-
-def _batches(session: Session, stmt: Select[tuple[Case]]) -> Iterator[list[Case]]:
-    """Keyset pages by id: a page's changes are committed before the next one is read."""
-    last_id = 0
-    while True:
-        rows = list(session.scalars(stmt.where(Case.id > last_id).order_by(Case.id).limit(BATCH)))
-        if not rows:
-            return
-        last_id = rows[-1].id
-        yield rows
 
 
 # --- who is told ---------------------------------------------------------------------------------------------
@@ -167,7 +150,7 @@ def send_reminders(session: Session, settings: Settings, *, now: datetime | None
     days = settings.dpo_reminder_days
     stmt = _unanswered().where(Case.due_date >= today, Case.due_date <= today + timedelta(days=days))
     reminded = 0
-    for batch in _batches(session, stmt):
+    for batch in service.case_batches(session, stmt):
         for case in batch:
             if not needs_reminder(case, today, days):
                 continue
@@ -180,7 +163,7 @@ def send_reminders(session: Session, settings: Settings, *, now: datetime | None
                 notify.queue_email(session, address, bilingual_subject(REMINDER_SUBJECT, **values),
                                    bilingual(REMINDER_BODY, **values))
             case.reminded_at = now
-            audit.record(session, audit.SYSTEM, "dpo.case.reminded", _subject(case),
+            audit.record(session, audit.SYSTEM, "dpo.case.reminded", service.audit_subject(case),
                          {"due_date": case.due_date.isoformat(), **recipients.audit_details()})
             reminded += 1
         session.commit()
@@ -192,7 +175,7 @@ def escalate_overdue(session: Session, settings: Settings, *, now: datetime | No
     now = now or utcnow()
     today = clock.local_date(now)
     escalated = 0
-    for batch in _batches(session, _unanswered().where(Case.due_date < today)):
+    for batch in service.case_batches(session, _unanswered().where(Case.due_date < today)):
         cases = [c for c in batch if needs_escalation(c, today)]
         if not cases:
             continue
@@ -204,7 +187,7 @@ def escalate_overdue(session: Session, settings: Settings, *, now: datetime | No
             lines.append({"reference": case.reference, "due": case.due_date.isoformat(), "days": days,
                           "link": case_url(settings, case)})
             case.escalated_at = now
-            audit.record(session, audit.SYSTEM, "dpo.case.escalated", _subject(case),
+            audit.record(session, audit.SYSTEM, "dpo.case.escalated", service.audit_subject(case),
                          {"due_date": case.due_date.isoformat(), "days_overdue": days,
                           **recipients.audit_details()})
         body = SEPARATOR.join(

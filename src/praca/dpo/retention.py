@@ -24,7 +24,6 @@ run repeated after a crash does nothing twice, and a run with nothing to do chan
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -39,24 +38,7 @@ from praca.dpo import clock, intake, service
 from praca.dpo.models import Case, CaseAttachment, CaseKind, CaseMessage
 from praca.settings import Settings
 
-BATCH = 200
 ANONYMISED = "[anonymised]"  # what every text of an anonymised case reads; a marker, not a message
-document_dir = intake.document_dir  # where a case's documents (CaseAttachment.stored_name) are stored
-
-
-def _subject(case: Case) -> str:
-    return f"case:{case.public_id}"
-
-
-def _batches(session: Session, stmt: Select[tuple[Case]]) -> Iterator[list[Case]]:
-    """Pages of cases by id; each page is committed before the next one is read."""
-    last_id = 0
-    while True:
-        rows = list(session.scalars(stmt.where(Case.id > last_id).order_by(Case.id).limit(BATCH)))
-        if not rows:
-            return
-        last_id = rows[-1].id
-        yield rows
 
 
 def _closed_before(cutoff: datetime) -> Select[tuple[Case]]:
@@ -81,7 +63,7 @@ def _forget_queued_mail(session: Session, address: str) -> int:
 def _files_of(case: Case, settings: Settings) -> list[Path]:
     """The stored files of a case that exist (files.resolve refuses any name that could escape its dir)."""
     found = [files.resolve(service.photo_dir(settings), case.photo)] if case.photo else []
-    found += [files.resolve(document_dir(settings), a.stored_name) for a in case.attachments]
+    found += [files.resolve(intake.document_dir(settings), a.stored_name) for a in case.attachments]
     return [path for path in found if path is not None]
 
 
@@ -98,12 +80,12 @@ def erase_contacts(session: Session, settings: Settings, *, now: datetime | None
     stmt = _closed_before(now - timedelta(days=settings.dpo_contact_retention_days)).where(
         Case.contact_email.is_not(None))
     erased = 0
-    for batch in _batches(session, stmt):
+    for batch in service.case_batches(session, stmt):
         addresses = set()
         for case in batch:
             addresses.add(case.contact_email)
             case.contact_email, case.contact_erased_at = None, now
-            audit.record(session, audit.SYSTEM, "dpo.case.contact_erased", _subject(case))
+            audit.record(session, audit.SYSTEM, "dpo.case.contact_erased", service.audit_subject(case))
         session.flush()
         for address in addresses:
             if address:
@@ -136,7 +118,7 @@ def anonymise_case(session: Session, case: Case, settings: Settings, now: dateti
     session.flush()
     if address:
         _forget_queued_mail(session, address)
-    audit.record(session, audit.SYSTEM, "dpo.case.anonymised", _subject(case),
+    audit.record(session, audit.SYSTEM, "dpo.case.anonymised", service.audit_subject(case),
                  {"contact_erased": address is not None, "files_deleted": len(to_delete),
                   "attachments": attachments})
     return to_delete
@@ -148,7 +130,7 @@ def anonymise_closed(session: Session, settings: Settings, *, now: datetime | No
     stmt = (_closed_before(now - timedelta(days=settings.dpo_case_retention_days))
             .where(Case.anonymised_at.is_(None)).options(selectinload(Case.attachments)))
     done = 0
-    for batch in _batches(session, stmt):
+    for batch in service.case_batches(session, stmt):
         to_delete = [p for case in batch for p in anonymise_case(session, case, settings, now)]
         session.commit()
         _delete_files(to_delete)
@@ -170,14 +152,14 @@ def expire_unverified(session: Session, settings: Settings, *, now: datetime | N
                                Case.received_at < now - timedelta(hours=settings.dpo_verification_hours))
             .options(selectinload(Case.attachments), selectinload(Case.messages)))
     expired = 0
-    for batch in _batches(session, stmt):
+    for batch in service.case_batches(session, stmt):
         to_delete: list[Path] = []
         addresses = set()
         for case in batch:
             case_files = _files_of(case, settings)
             to_delete += case_files
             addresses.add(case.contact_email)
-            audit.record(session, audit.SYSTEM, "dpo.case.expired_unverified", _subject(case),
+            audit.record(session, audit.SYSTEM, "dpo.case.expired_unverified", service.audit_subject(case),
                          {"files_deleted": len(case_files)})
             session.delete(case)
         session.flush()
@@ -198,7 +180,7 @@ def backfill_due_dates(session: Session, settings: Settings) -> int:
     awaiting = (Case.kind == CaseKind.RIGHTS_REQUEST) & Case.verified_at.is_(None) & Case.created_by_id.is_(None)
     stmt = select(Case).where(Case.due_date.is_(None), ~awaiting)
     filled = 0
-    for batch in _batches(session, stmt):
+    for batch in service.case_batches(session, stmt):
         for case in batch:
             start = clock.local_date(service.clock_start(case))
             case.due_date = clock.due_date(start, settings.holiday_subdivision, case.extension_months or 0)

@@ -11,6 +11,7 @@ not leak. Every case carries its legal due date (`clock.py`), set when the reque
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -78,8 +79,24 @@ def photo_dir(settings: Settings) -> Path:
     return settings.upload_dir / PHOTO_SUBDIR
 
 
-def _subject(case: Case) -> str:
+def audit_subject(case: Case) -> str:
+    """How the audit log names a case: its public id, never its reference or anything of the citizen."""
     return f"case:{case.public_id}"
+
+
+BATCH = 200  # cases per page of a job (read at each call, so a test can make pages small)
+
+
+def case_batches(session: Session, stmt: Select[tuple[Case]]) -> Iterator[list[Case]]:
+    """Keyset pages of `stmt` by id, for jobs: the caller commits each page before the next is read,
+    so a crash loses at most one page's work and a re-run picks up what is still to do."""
+    last_id = 0
+    while True:
+        rows = list(session.scalars(stmt.where(Case.id > last_id).order_by(Case.id).limit(BATCH)))
+        if not rows:
+            return
+        last_id = rows[-1].id
+        yield rows
 
 
 def _new_reference(session: Session, now: datetime) -> str:
@@ -116,7 +133,7 @@ def _open(session: Session, settings: Settings, *, kind: CaseKind, locale: str, 
     case.messages = [CaseMessage(author=CITIZEN, body=body, created_at=now)]
     session.add(case)
     session.flush()
-    audit.record(session, CITIZEN, "dpo.case.opened", _subject(case),
+    audit.record(session, CITIZEN, "dpo.case.opened", audit_subject(case),
                  {"kind": kind.value, "reference": case.reference, "device": case.device_public_id,
                   "photo": case.photo is not None, "email": email is not None})
     if acknowledge:
@@ -179,7 +196,7 @@ def add_citizen_message(session: Session, case: Case, body: str) -> CaseMessage:
     if case.status in (S.WAITING_CITIZEN, S.ANSWERED):
         _set_status(session, case, S.IN_PROGRESS, CITIZEN)
     session.flush()
-    audit.record(session, CITIZEN, "dpo.case.citizen_message", _subject(case), {"message_id": message.id})
+    audit.record(session, CITIZEN, "dpo.case.citizen_message", audit_subject(case), {"message_id": message.id})
     return message
 
 
@@ -264,7 +281,7 @@ def _set_status(session: Session, case: Case, status: CaseStatus, actor: str) ->
     if status in ANSWERING and case.first_answer_at is None:
         case.first_answer_at = utcnow()
     session.flush()
-    audit.record(session, actor, "dpo.case.status_changed", _subject(case), {"from": old, "to": status.value})
+    audit.record(session, actor, "dpo.case.status_changed", audit_subject(case), {"from": old, "to": status.value})
 
 
 def _post_public(session: Session, settings: Settings, case: Case, user: User, body: str) -> CaseMessage:
@@ -280,7 +297,7 @@ def reply(session: Session, settings: Settings, user: User, public_id: str, form
     case = case_to_act_on(session, user, public_id)
     _open_for_replies(case)
     message = _post_public(session, settings, case, user, form.body)
-    audit.record(session, user.actor, "dpo.case.replied", _subject(case), {"message_id": message.id})
+    audit.record(session, user.actor, "dpo.case.replied", audit_subject(case), {"message_id": message.id})
     if form.mark_answered:
         _set_status(session, case, S.ANSWERED, user.actor)
     return message
@@ -292,7 +309,7 @@ def add_note(session: Session, user: User, public_id: str, body: str) -> CaseMes
     message = CaseMessage(author="staff", author_user_id=user.id, body=body, internal=True, created_at=utcnow())
     case.messages.append(message)
     session.flush()
-    audit.record(session, user.actor, "dpo.case.noted", _subject(case), {"message_id": message.id})
+    audit.record(session, user.actor, "dpo.case.noted", audit_subject(case), {"message_id": message.id})
     return message
 
 
@@ -314,7 +331,7 @@ def _close_with(session: Session, settings: Settings, user: User, case: Case, ou
     text = translate(OUTCOME_REPLIES[outcome], case.locale).format(url=url)
     message = _post_public(session, settings, case, user, f"{text}\n\n{note}" if note else text)
     case.outcome, case.outcome_device_public_id = outcome.value, device_public_id
-    audit.record(session, user.actor, "dpo.case.outcome", _subject(case),
+    audit.record(session, user.actor, "dpo.case.outcome", audit_subject(case),
                  {"outcome": outcome.value, "device": device_public_id, "message_id": message.id})
     _set_status(session, case, S.CLOSED, user.actor)
     return case
@@ -417,7 +434,7 @@ def register_case(session: Session, settings: Settings, user: User, form: Regist
     case.messages = [CaseMessage(author=CITIZEN, body=form.message, created_at=received_at)]
     session.add(case)
     session.flush()
-    audit.record(session, user.actor, "dpo.case.registered", _subject(case),
+    audit.record(session, user.actor, "dpo.case.registered", audit_subject(case),
                  {"kind": form.kind.value, "channel": form.channel.value, "reference": case.reference,
                   "received_on": clock.local_date(received_at).isoformat(), "department": department_id,
                   "email": form.email is not None, "identified": identified})
@@ -470,7 +487,7 @@ def _apply_assignment(session: Session, user: User, case: Case, department_id: i
         return
     case.department_id, case.assignee_id = department_id, assignee_id
     session.flush()
-    audit.record(session, user.actor, "dpo.case.assigned", _subject(case), {"from": before, "to": after})
+    audit.record(session, user.actor, "dpo.case.assigned", audit_subject(case), {"from": before, "to": after})
 
 
 def assign(session: Session, user: User, public_id: str, form: AssignForm) -> Case:
@@ -531,7 +548,7 @@ def extend(session: Session, settings: Settings, user: User, public_id: str, for
     case.messages.append(message)
     session.flush()
     notifications.queue_extension_notice(session, settings, case)
-    audit.record(session, user.actor, "dpo.case.extended", _subject(case),
+    audit.record(session, user.actor, "dpo.case.extended", audit_subject(case),
                  {"months": form.months, "from": old_due.isoformat(), "to": case.due_date.isoformat(),
                   "message_id": message.id})
     return case
@@ -552,7 +569,7 @@ def confirm_identity(session: Session, user: User, public_id: str, form: Identit
     note = CaseMessage(author="staff", author_user_id=user.id, body=form.how, internal=True, created_at=now)
     case.messages.append(note)
     session.flush()
-    audit.record(session, user.actor, "dpo.case.identity_confirmed", _subject(case), {"message_id": note.id})
+    audit.record(session, user.actor, "dpo.case.identity_confirmed", audit_subject(case), {"message_id": note.id})
     return case
 
 
@@ -566,6 +583,6 @@ def reject(session: Session, settings: Settings, user: User, public_id: str, for
     body = translate(REJECTION_REPLY, case.locale).format(reference=case.reference, reason=form.reason)
     message = _post_public(session, settings, case, user, body)
     case.rejection_reason = form.reason
-    audit.record(session, user.actor, "dpo.case.rejected", _subject(case), {"message_id": message.id})
+    audit.record(session, user.actor, "dpo.case.rejected", audit_subject(case), {"message_id": message.id})
     _set_status(session, case, S.REJECTED, user.actor)
     return case
