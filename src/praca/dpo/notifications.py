@@ -43,21 +43,22 @@ def follow_url(settings: Settings, token: str, locale: str) -> str:
     return f"{settings.base_url.rstrip('/')}/follow/{token}?lang={locale}"
 
 
-def queue_acknowledgement(session: Session, settings: Settings, case: Case, token: str) -> None:
+def _queue(session: Session, settings: Settings, case: Case, subject: str, body: str, **values: object) -> None:
+    """One e-mail to the case's contact, if it left one, in its language; every text may name the
+    reference and the city."""
     if not case.contact_email:
         return
-    values = {"reference": case.reference, "city": settings.city_name,
-              "link": follow_url(settings, token, case.locale)}
-    notify.queue_email(session, case.contact_email, translate(ACK_SUBJECT, case.locale).format(**values),
-                       translate(ACK_BODY, case.locale).format(**values))
+    values |= {"reference": case.reference, "city": settings.city_name}
+    notify.queue_email(session, case.contact_email, translate(subject, case.locale).format(**values),
+                       translate(body, case.locale).format(**values))
+
+
+def queue_acknowledgement(session: Session, settings: Settings, case: Case, token: str) -> None:
+    _queue(session, settings, case, ACK_SUBJECT, ACK_BODY, link=follow_url(settings, token, case.locale))
 
 
 def queue_reply_notice(session: Session, settings: Settings, case: Case) -> None:
-    if not case.contact_email:
-        return
-    values = {"reference": case.reference, "city": settings.city_name}
-    notify.queue_email(session, case.contact_email, translate(REPLY_SUBJECT, case.locale).format(**values),
-                       translate(REPLY_BODY, case.locale).format(**values))
+    _queue(session, settings, case, REPLY_SUBJECT, REPLY_BODY)
 
 
 CONFIRM_SUBJECT = N_("Confirm your request {reference}")
@@ -92,24 +93,17 @@ def format_day(day: date, locale: str) -> str:
 def queue_confirmation_request(session: Session, settings: Settings, case: Case, verification_token: str,
                                token: str) -> None:
     """The rights request's first e-mail: confirm the address, and keep the follow-up link."""
-    if not case.contact_email:
-        return
     base = settings.base_url.rstrip("/")
-    values = {"reference": case.reference, "city": settings.city_name, "hours": settings.dpo_verification_hours,
-              "confirm_link": f"{base}/verify/{verification_token}?lang={case.locale}",
-              "follow_link": follow_url(settings, token, case.locale)}
-    notify.queue_email(session, case.contact_email, translate(CONFIRM_SUBJECT, case.locale).format(**values),
-                       translate(CONFIRM_BODY, case.locale).format(**values))
+    _queue(session, settings, case, CONFIRM_SUBJECT, CONFIRM_BODY, hours=settings.dpo_verification_hours,
+           confirm_link=f"{base}/verify/{verification_token}?lang={case.locale}",
+           follow_link=follow_url(settings, token, case.locale))
 
 
 def queue_confirmed_notice(session: Session, settings: Settings, case: Case) -> None:
     """Once confirmed: the request is received, and this is the day we must answer by."""
-    if not case.contact_email or case.due_date is None:
-        return
-    values = {"reference": case.reference, "city": settings.city_name,
-              "due_date": format_day(case.due_date, case.locale)}
-    notify.queue_email(session, case.contact_email, translate(CONFIRMED_SUBJECT, case.locale).format(**values),
-                       translate(CONFIRMED_BODY, case.locale).format(**values))
+    if case.due_date is not None:
+        _queue(session, settings, case, CONFIRMED_SUBJECT, CONFIRMED_BODY,
+               due_date=format_day(case.due_date, case.locale))
 
 
 EXTENSION_SUBJECT = N_("New date for our answer to your request {reference}")
@@ -125,9 +119,6 @@ EXTENSION_BODY = N_(
 def queue_extension_notice(session: Session, settings: Settings, case: Case) -> None:
     """The deadline was extended: the new date here, the reason on the follow-up page (no case text
     goes into an e-mail)."""
-    if not case.contact_email or case.due_date is None:
-        return
-    values = {"reference": case.reference, "city": settings.city_name,
-              "due_date": format_day(case.due_date, case.locale)}
-    notify.queue_email(session, case.contact_email, translate(EXTENSION_SUBJECT, case.locale).format(**values),
-                       translate(EXTENSION_BODY, case.locale).format(**values))
+    if case.due_date is not None:
+        _queue(session, settings, case, EXTENSION_SUBJECT, EXTENSION_BODY,
+               due_date=format_day(case.due_date, case.locale))
