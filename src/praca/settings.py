@@ -37,6 +37,27 @@ class Settings(BaseSettings):
         30, ge=0, description="Days after a case closes before its contact e-mail is deleted.")
     dpo_case_retention_days: int = Field(
         730, ge=1, description="Days after a case closes before its content is anonymised.")
+    wifi_engine: str = Field("duckdb", pattern="^(duckdb|spark)$",
+                             description="Runs the Wi-Fi pipeline: duckdb (in-process) or spark (extra `spark`).")
+    wifi_spark_master: str = Field("local[2]", description="Spark master URL when the engine is spark.")
+    wifi_key_period_hours: int = Field(
+        24, ge=1, le=24, description="Hours one pseudonymisation key lives; 24 must be a multiple of it.")
+    wifi_final_after_hours: int = Field(
+        2, ge=0, le=24, description="Hours after a key period ends before its aggregates are final.")
+    wifi_session_retention_hours: int = Field(
+        48, ge=1, le=168, description="Pseudonymised sessions are purged after this many hours at the latest.")
+    wifi_raw_grace_hours: int = Field(0, ge=0, le=168, description="Hours an ingested raw log is kept.")
+    wifi_k: int = Field(10, ge=2, description="Zone-hours with fewer distinct devices are never shown.")
+    wifi_zones: str = Field("h3", pattern="^(h3|parish)$", description="How access points form zones: h3 or parish.")
+    wifi_zones_file: Path | None = Field(
+        None, description="GeoJSON polygons with a `name` property (e.g. parishes) for the parish zones.")
+    wifi_h3_resolution: int = Field(8, ge=5, le=11, description="H3 resolution of the hexagonal zones.")
+    wifi_dp_max_cells: int = Field(
+        12, ge=1, le=168, description="Zone-hours one device may count in per key period, for DP releases.")
+    wifi_dp_budget: float = Field(10.0, gt=0, description="Total epsilon a DP dataset may ever spend.")
+    wifi_threads: int = Field(2, ge=1, description="DuckDB threads for the Wi-Fi pipeline.")
+    wifi_memory_limit: str = Field("3GB", description="DuckDB memory limit for the Wi-Fi pipeline.")
+
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_from: str = "Praça <no-reply@cm-porto.example>"
@@ -57,6 +78,10 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'praca.db').resolve()}"
+
+    @property
+    def wifi_dir(self) -> Path:
+        return self.data_dir / "wifi"
 
     @property
     def upload_dir(self) -> Path:

@@ -88,6 +88,16 @@ def all_devices(session: Session) -> Iterator[Device]:
     yield from session.scalars(stmt.execution_options(yield_per=2000))
 
 
+def wifi_access_points(session: Session) -> list[Device]:
+    """The register's public Wi-Fi access points, fixed and on-bus, that are not decommissioned: the
+    Wi-Fi analytics group them into zones."""
+    from praca.registry.taxonomy import DeviceType
+
+    stmt = (select(Device).where(Device.type.in_([DeviceType.WIFI_ACCESS_POINT, DeviceType.BUS_WIFI]),
+                                 Device.status != Status.DECOMMISSIONED).order_by(Device.id))
+    return list(session.scalars(stmt))
+
+
 def count_devices(session: Session) -> int:
     from sqlalchemy import func
 

@@ -1,0 +1,1 @@
+"""Privacy-preserving analytics of the public Wi-Fi: pseudonymised at the door, aggregated, then purged."""

@@ -1,0 +1,54 @@
+"""What the rest of Praça may ask of the Wi-Fi analytics: zones, visible aggregates, access points.
+
+Everything shown to people or published reads aggregates through `visible_footfall`, which drops
+every zone-hour with fewer than k distinct devices: that rule lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from praca.core import audit
+from praca.core.errors import InvalidInput
+from praca.registry import service as registry
+from praca.settings import Settings
+from praca.wifi.models import AccessPoint, Footfall, Zone
+
+
+def visible_footfall(session: Session, settings: Settings, *, start: datetime, end: datetime,
+                     zone: str | None = None) -> list[Footfall]:
+    """Zone-hours in [start, end) with at least k distinct devices, by hour then zone."""
+    stmt = select(Footfall).where(Footfall.hour >= start, Footfall.hour < end, Footfall.devices >= settings.wifi_k)
+    if zone is not None:
+        stmt = stmt.where(Footfall.zone == zone)
+    return list(session.scalars(stmt.order_by(Footfall.hour, Footfall.zone)))
+
+
+def zones(session: Session) -> list[Zone]:
+    return list(session.scalars(select(Zone).order_by(Zone.name, Zone.code)))
+
+
+def access_point_codes(session: Session) -> dict[str, str]:
+    """Controller code → register public id, for every mapped access point."""
+    return dict(session.execute(select(AccessPoint.code, AccessPoint.device_public_id)).tuples())
+
+
+def map_access_point(session: Session, code: str, device_public_id: str, actor: str) -> AccessPoint:
+    """Tie a controller's access-point code to its register entry (re-mapping an existing code moves it)."""
+    code = code.strip()
+    if not code or len(code) > 100:
+        raise InvalidInput("An access-point code is 1 to 100 characters.", field="code")
+    if device_public_id not in {d.public_id for d in registry.wifi_access_points(session)}:
+        raise InvalidInput(f"No active Wi-Fi access point '{device_public_id}' in the register.", field="device")
+    ap = session.scalar(select(AccessPoint).where(AccessPoint.code == code))
+    if ap is None:
+        ap = AccessPoint(code=code, device_public_id=device_public_id)
+        session.add(ap)
+    else:
+        ap.device_public_id = device_public_id
+    session.flush()
+    audit.record(session, actor, "wifi.access_point.mapped", f"wifi-ap:{code}", {"device": device_public_id})
+    return ap
