@@ -34,6 +34,9 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     from praca.registry import api as registry_api
     from praca.registry import pages as registry_pages
     from praca.registry import staff_pages as registry_staff_pages
+    from praca.wifi import api as wifi_api
+    from praca.wifi import pages as wifi_pages
+    from praca.wifi import release_api as wifi_release_api
 
     app = FastAPI(
         title="Praça API",
@@ -54,6 +57,8 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     app.include_router(registry_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(dpo_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(dpo_kpi_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(wifi_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(wifi_release_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(auth_pages.router)
     app.include_router(registry_pages.router)
     app.include_router(registry_staff_pages.router)
@@ -61,6 +66,7 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     app.include_router(dpo_kpi_pages.router)
     app.include_router(dpo_dashboard_pages.router)
     app.include_router(dpo_training_pages.router)
+    app.include_router(wifi_pages.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 
     @app.get("/healthz", include_in_schema=False)
