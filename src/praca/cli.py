@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from praca.settings import Settings
+from praca.wifi.cli import app as wifi_app
 
 app = typer.Typer(help="Praça: the city's digital-rights platform.", no_args_is_help=True)
 user_app = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
@@ -17,6 +18,7 @@ jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(wifi_app, name="wifi")
 console = Console(stderr=True)
 
 

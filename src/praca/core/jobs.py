@@ -28,7 +28,7 @@ log = structlog.get_logger(__name__)
 
 JobFn = Callable[[Session, Settings], dict[str, Any] | None]
 # Every module whose tasks.py registers jobs; the worker imports exactly these.
-TASK_MODULES = ("praca.core.tasks", "praca.registry.tasks", "praca.dpo.tasks")
+TASK_MODULES = ("praca.core.tasks", "praca.registry.tasks", "praca.dpo.tasks", "praca.wifi.tasks")
 
 
 @dataclass(frozen=True)

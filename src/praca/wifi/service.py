@@ -6,9 +6,10 @@ every zone-hour with fewer than k distinct devices: that rule lives here and now
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from praca.core import audit
@@ -33,7 +34,7 @@ def zones(session: Session) -> list[Zone]:
 
 def access_point_codes(session: Session) -> dict[str, str]:
     """Controller code → register public id, for every mapped access point."""
-    return dict(session.execute(select(AccessPoint.code, AccessPoint.device_public_id)).tuples())
+    return {code: pid for code, pid in session.execute(select(AccessPoint.code, AccessPoint.device_public_id))}
 
 
 def map_access_point(session: Session, code: str, device_public_id: str, actor: str) -> AccessPoint:
@@ -52,3 +53,47 @@ def map_access_point(session: Session, code: str, device_public_id: str, actor: 
     session.flush()
     audit.record(session, actor, "wifi.access_point.mapped", f"wifi-ap:{code}", {"device": device_public_id})
     return ap
+
+
+def visible_counts(session: Session, settings: Settings, *,
+                   ranges: Sequence[tuple[datetime, datetime]]) -> list[tuple[str, datetime, int]]:
+    """(zone, hour, devices) of the zone-hours with at least k distinct devices in any of the [start, end)
+    ranges, in one query of plain rows: for readers that add up thousands of cells city-wide, where ORM
+    objects would cost more than the arithmetic."""
+    if not ranges:
+        return []
+    stmt = (select(Footfall.zone, Footfall.hour, Footfall.devices)
+            .where(or_(*(and_(Footfall.hour >= start, Footfall.hour < end) for start, end in ranges)),
+                   Footfall.devices >= settings.wifi_k))
+    return [(zone, hour, devices) for zone, hour, devices in session.execute(stmt)]
+
+
+def latest_visible_hour(session: Session, settings: Settings) -> datetime | None:
+    """The start of the latest zone-hour anyone may see (k devices or more), if any."""
+    return session.scalar(select(func.max(Footfall.hour)).where(Footfall.devices >= settings.wifi_k))
+
+
+def auto_map_access_points(session: Session, actor: str) -> int:
+    """Give every register access point without a controller code one (`AP-0001`, `BUS-0001`, in register
+    order): for a city whose controllers are configured from the register, and for the demo."""
+    from praca.registry.taxonomy import DeviceType
+
+    mapped = set(session.scalars(select(AccessPoint.device_public_id)))
+    used = set(session.scalars(select(AccessPoint.code)))
+    added = 0
+    counters = {"AP": 0, "BUS": 0}
+    for device in registry.wifi_access_points(session):
+        if device.public_id in mapped:
+            continue
+        prefix = "BUS" if device.type == DeviceType.BUS_WIFI else "AP"
+        while True:
+            counters[prefix] += 1
+            code = f"{prefix}-{counters[prefix]:04d}"
+            if code not in used:
+                break
+        session.add(AccessPoint(code=code, device_public_id=device.public_id))
+        added += 1
+    session.flush()
+    if added:
+        audit.record(session, actor, "wifi.access_point.mapped", "wifi-ap:auto", {"added": added})
+    return added

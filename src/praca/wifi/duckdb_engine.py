@@ -1,0 +1,216 @@
+"""The default engine: DuckDB in-process, streaming the log file, spilling to the data dir when short of
+memory. It reads files and runs `steps`; it knows nothing of keys' lifecycle, the ledger or the audit.
+"""
+
+from __future__ import annotations
+
+import bisect
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from praca.wifi import steps
+from praca.wifi.mapping import ColumnMap, resolve
+
+EXAMPLES_PER_REASON = 20
+
+# DuckDB's names for a CSV line it could not parse, mapped to the report's codes.
+_PARSE_ERRORS = {"INVALID ENCODING": "wrong_encoding", "INVALID UNICODE": "wrong_encoding",
+                 "MISSING COLUMNS": "wrong_column_count", "TOO MANY COLUMNS": "wrong_column_count"}
+
+
+class FileUnreadable(Exception):
+    """The file as a whole cannot be read (not CSV or Parquet, truncated Parquet, no usable columns)."""
+
+
+@dataclass
+class StageReport:
+    rows_read: int = 0
+    rows_valid: int = 0
+    # reason → {"count": n, "lines": [first line numbers]}; "lines" are file lines for CSV, rows for Parquet
+    rejected: dict[str, dict[str, Any]] = field(default_factory=dict)
+    periods: dict[datetime, int] = field(default_factory=dict)
+    first_start: datetime | None = None
+    last_start: datetime | None = None
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(r["count"] for r in self.rejected.values())
+
+
+def key_pads(secret: bytes) -> tuple[bytes, bytes]:
+    """HMAC's inner and outer padded keys (RFC 2104, SHA-256's 64-byte block)."""
+    block = secret.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
+
+
+class DuckDBEngine:
+    dialect = steps.DUCKDB
+
+    def __init__(self, *, threads: int = 2, memory_limit: str = "3GB", temp_dir: Path | None = None) -> None:
+        self.con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit,
+                                          "autoinstall_known_extensions": False,
+                                          "autoload_known_extensions": False})
+        self.con.execute("SET TimeZone = 'UTC'")
+        if temp_dir is not None:
+            temp_dir.mkdir(parents=True, exist_ok=True)
+            self.con.execute("SET temp_directory = $d", {"d": str(temp_dir)})
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> DuckDBEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- reading ---------------------------------------------------------------------------------------
+
+    def _table(self, name: str, table: pa.Table) -> None:
+        self.con.register(f"{name}_arrow", table)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        self.con.unregister(f"{name}_arrow")
+
+    def _open_raw(self, path: Path, fmt: str, overrides: dict[str, Any]) -> ColumnMap:
+        """Create the `raw` view: canonical columns, timestamps parsed to UTC, a line number per row."""
+        try:
+            if fmt == "csv":
+                source = ("read_csv($path, header = true, all_varchar = true, store_rejects = true, "
+                          "rejects_table = 'csv_rejects', rejects_scan = 'csv_rejects_scan', encoding = $enc)")
+                params = {"path": str(path), "enc": overrides.get("encoding", "utf-8")}
+                header = [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {source}", params).fetchall()]
+            else:
+                source, params = "read_parquet($path, file_row_number = true)", {"path": str(path)}
+                header = [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {source}", params).fetchall()
+                          if r[0] != "file_row_number"]
+            types = dict(self.con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})",
+                                          params).fetchall())
+        except duckdb.Error as exc:
+            raise FileUnreadable(_first_line(exc)) from exc
+        cmap = resolve(header, overrides)
+        self.con.execute("SET TimeZone = $tz", {"tz": cmap.timezone})
+
+        def q(col: str) -> str:
+            return '"' + col.replace('"', '""') + '"'
+
+        def ts(col: str | None) -> str:
+            if col is None:
+                return "CAST(NULL AS TIMESTAMP)"
+            kind = types[col].upper()
+            if kind.startswith(("BIGINT", "INTEGER", "DOUBLE", "HUGEINT", "UBIGINT")):
+                return f"(to_timestamp({q(col)}) AT TIME ZONE 'UTC')"
+            return f"(TRY_CAST({q(col)} AS TIMESTAMPTZ) AT TIME ZONE 'UTC')"
+
+        duration = f"TRY_CAST({q(cmap.duration)} AS BIGINT)" if cmap.duration else "CAST(NULL AS BIGINT)"
+        octets = " + ".join(f"coalesce(TRY_CAST({q(c)} AS BIGINT), 0)" for c in cmap.bytes) or "NULL"
+        line = "ordinality" if fmt == "csv" else "file_row_number + 1"
+        with_ord = " WITH ORDINALITY" if fmt == "csv" else ""
+        self.con.execute(f"""CREATE OR REPLACE TEMP VIEW raw AS
+            SELECT {line} AS line, CAST({q(cmap.device)} AS VARCHAR) AS device, CAST({q(cmap.ap)} AS VARCHAR) AS ap,
+                   {ts(cmap.start)} AS start, {ts(cmap.stop)} AS stop, {duration} AS duration,
+                   CAST({octets} AS BIGINT) AS bytes
+            FROM {source.replace('$path', _literal(str(path))).replace('$enc', _literal(cmap.encoding))}{with_ord}""")
+        return cmap
+
+    def stage(self, path: Path, fmt: str, overrides: dict[str, Any], *, known_aps: list[str],
+              closed_periods: list[datetime], now: datetime, period_hours: int) -> StageReport:
+        """Read, normalise and check the whole file into the `staged` table; report what cannot be used."""
+        self._open_raw(path, fmt, overrides)
+        self._table("known_aps", pa.table({"code": pa.array(known_aps, pa.string())}))
+        self._table("closed", pa.table({"period": pa.array(closed_periods, pa.timestamp("us"))}))
+        sql = steps.stage(self.dialect, period_hours=period_hours, now=f"TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}'")
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {sql}")
+        except duckdb.Error as exc:
+            raise FileUnreadable(_first_line(exc)) from exc
+        report = StageReport()
+        report.rows_read = self.con.execute("SELECT count(*) FROM staged").fetchone()[0]
+        for reason, count, lines in self.con.execute(
+                f"""SELECT reason, count(*), list(line ORDER BY line)[1:{EXAMPLES_PER_REASON}]
+                    FROM staged WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason""").fetchall():
+            report.rejected[reason] = {"count": count, "lines": list(lines)}
+        if fmt == "csv":
+            self._csv_lines(report)
+        for period, rows, first, last in self.con.execute(
+                "SELECT period, count(*), min(start), max(start) FROM staged WHERE reason IS NULL "
+                "GROUP BY period ORDER BY period").fetchall():
+            report.periods[period] = rows
+            report.first_start = min(report.first_start or first, first)
+            report.last_start = max(report.last_start or last, last)
+        report.rows_valid = sum(report.periods.values())
+        return report
+
+    def _csv_lines(self, report: StageReport) -> None:
+        """Turn row ordinals into file lines, and add the lines DuckDB could not parse at all. The k-th
+        parsed row sits on line k + 1 (the header) + the number of unparsable lines before it."""
+        bad = self.con.execute("SELECT line, error_type FROM csv_rejects ORDER BY line").fetchall()
+        bad_lines = [line for line, _ in bad]
+        # Parsed rows before the j-th unparsable line (0-based j): its line - 2 - j.
+        before = [line - 2 - j for j, line in enumerate(bad_lines)]
+        for entry in report.rejected.values():
+            entry["lines"] = [k + 1 + bisect.bisect_left(before, k) for k in entry["lines"]]
+        for line, error in bad:
+            entry = report.rejected.setdefault(_PARSE_ERRORS.get(error, "unparsable_line"), {"count": 0, "lines": []})
+            entry["count"] += 1
+            if len(entry["lines"]) < EXAMPLES_PER_REASON:
+                entry["lines"].append(line)
+        report.rows_read += len(bad)
+
+    # --- writing ---------------------------------------------------------------------------------------
+
+    def write_sessions(self, keys: dict[datetime, bytes], out_dir: Path, name: str) -> dict[datetime, Path]:
+        """Pseudonymise the staged sessions with each period's key and write one Parquet file per
+        period under `out_dir` (a staging dir the caller moves into place). Returns period → file."""
+        ipads, opads = zip(*(key_pads(k) for k in keys.values()), strict=True) if keys else ((), ())
+        self._table("keys", pa.table({"period": pa.array(list(keys), pa.timestamp("us")),
+                                      "ipad": pa.array(ipads, pa.binary()), "opad": pa.array(opads, pa.binary())}))
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE pseudonyms AS {steps.pseudonyms(self.dialect)}")
+        finally:
+            self.con.execute("DROP TABLE keys")  # the key material leaves DuckDB as soon as it is used
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.con.execute(f"""COPY (SELECT pseudonym, ap, start, dwell_s, bytes, period,
+                                          strftime(period, '%Y%m%dT%H') AS period_key
+                                   FROM ({steps.SESSIONS}))
+                             TO {_literal(str(out_dir))}
+                             (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (period_key),
+                              FILENAME_PATTERN {_literal(name)})""")
+        self.con.execute("DROP TABLE pseudonyms")
+        written: dict[datetime, Path] = {}
+        for period in keys:
+            files = list((out_dir / f"period_key={period:%Y%m%dT%H}").glob("*.parquet"))
+            if files:
+                written[period] = files[0]
+        return written
+
+    # --- aggregating -----------------------------------------------------------------------------------
+
+    def aggregate(self, files: list[Path], ap_zones: dict[str, str], *, max_cells: int) -> list[tuple[Any, ...]]:
+        """Zone-hour aggregates of pseudonymised session files: (zone, hour, devices, sessions,
+        median_dwell_s, devices_bounded), ordered by zone and hour."""
+        if not files:
+            return []
+        self._table("ap_zones", pa.table({"ap": pa.array(list(ap_zones), pa.string()),
+                                          "zone": pa.array(list(ap_zones.values()), pa.string())}))
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW sessions AS SELECT * FROM read_parquet({_list(files)})")
+        return self.con.execute(steps.aggregate(self.dialect, max_cells=max_cells)).fetchall()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _list(files: list[Path]) -> str:
+    return "[" + ", ".join(_literal(str(f)) for f in files) + "]"
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:300]
