@@ -1,8 +1,8 @@
 """schemathesis over /api/v1: no 5xx, and every response matches the OpenAPI schema.
 
 Each generated case is sent anonymously and with a DPO's API token (so writes are exercised past
-authentication too), on SQLite and PostgreSQL, against a small register and a few DPO desk cases so
-reads return real items.
+authentication too), on SQLite and PostgreSQL, against a small register, a few DPO desk cases and a DP
+footfall release so reads return real items.
 """
 
 from datetime import date
@@ -20,6 +20,7 @@ from praca.dpo.schemas import RegisterCaseForm
 from praca.settings import Settings
 from tests.dpo.helpers import QUESTION, question_form
 from tests.factories import api_headers, make_department, make_device, make_operator, make_user
+from tests.wifi.test_release import seed_release
 
 # The document alone: building it touches no database.
 schema = schemathesis.openapi.from_dict(
@@ -40,6 +41,7 @@ def seeded(session, settings):
         case.assignee_id = dpo.id if i == 1 else None
     dpo_service.register_case(session, settings, dpo, RegisterCaseForm(
         kind="rights_request", data_right="access", channel="letter", received_on=date.today(), message=QUESTION))
+    seed_release(session, settings)  # a DP dataset with one release of a final day's footfall
     headers = api_headers(session, dpo)
     session.commit()
     return headers
