@@ -147,3 +147,32 @@ def synth(days: int = typer.Option(7, min=1, max=400), sessions_per_day: int = t
                                      sessions_per_day=sessions_per_day, seed=seed, fmt=fmt,  # type: ignore[arg-type]
                                      progress=lambda n: progress.advance(task, n))
     console.print(f"{len(paths)} file(s) written to {(out or store.inbox(settings))}.")
+
+
+@app.command()
+def release(dataset: Annotated[str, typer.Option(help="Dataset slug, e.g. footfall-hourly.")],
+            start: Annotated[str, typer.Option(help="First hour, UTC (YYYY-MM-DDTHH:00).")],
+            end: Annotated[str, typer.Option(help="End hour, UTC, exclusive.")],
+            epsilon: Annotated[float, typer.Option(help="Privacy budget this release spends.")],
+            title: Annotated[str | None, typer.Option(help="Title when the dataset is new.")] = None) -> None:
+    """Publish a differentially private release of footfall, charged to the dataset's epsilon budget."""
+    from praca.core.errors import PracaError
+    from praca.wifi import release as releases
+
+    settings, sm = _context()
+
+    def hour(text: str) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+    with sm() as session:
+        try:
+            releases.ensure_dataset(session, settings, dataset, title or dataset, actor="cli")
+            made = releases.publish(session, settings, dataset, start=hour(start), end=hour(end), epsilon=epsilon,
+                                    actor="cli")
+            session.commit()
+            spent, remaining = releases.budget(session, releases.get_dataset(session, dataset))
+        except (PracaError, ValueError) as exc:
+            console.print(f"[red]Refused:[/red] {getattr(exc, 'message', exc)}")
+            raise typer.Exit(1) from exc
+    console.print(f"Release {made.public_id}: {made.cells_published} cells published; epsilon spent {spent:g}, "
+                  f"{remaining:g} remains.")
