@@ -45,20 +45,23 @@ def test_the_page_in_english(client, session, tuesday):  # noqa: F811
     html = client.get(f"/staff/wifi/pressure?{DAY}&lang=en").text
     assert '<a href="/staff/wifi/pressure">Wi-Fi</a>' in html  # the staff navigation
     assert "Tuesday, 10 March 2026" in html and 'value="2026-03-10"' in html
-    assert 'href="?day=2026-03-09" rel="prev"' in html and 'href="?day=2026-03-11" rel="next"' in html
+    assert 'href="?day=2026-03-09&amp;lang=en" rel="prev"' in html
+    assert 'href="?day=2026-03-11&amp;lang=en" rel="next"' in html
+    assert '<input type="hidden" name="lang" value="en">' in html
+    assert 'href="?day=2026-03-09" rel="prev"' in client.get(f"/staff/wifi/pressure?{DAY}").text
     assert f'href="/staff/wifi/pressure.csv?{DAY}"' in html
-    assert f'data-geojson-url="/staff/wifi/pressure.geojson?{DAY}"' in html
+    assert f'data-geojson-url="/staff/wifi/pressure.geojson?{DAY}&amp;lang=en"' in html
     assert '<script type="module" src="/static/wifi/pressure.js">' in html and "<script>" not in html
     assert 'aria-describedby="map-alternative"' in html and ">Pressure by zone</caption>" in html
     assert html.count('<th scope="col"') == 7 and html.count('<th scope="row">') == 5
     table = html.split('id="pressure-table"')[1].split("</table>")[0]
     rows = [text_of(r).strip() for r in table.split("<tbody>")[1].split("</tr>")[:-1]]
     assert rows == [
-        "1 Zona c 40 10.0 4.0× 09:00 4.0×",
-        "2 Autocarros not on the map 150 100.0 1.5× 08:00 1.5×",
-        "3 Zona a 25 24.5 1.0× 10:00 2.0×",
-        "4 Zona d 0 50.0 0.0× — —",
-        "5 Zona b 45 — no baseline yet — —",
+        "1 Zona c c 40 10.0 4.0× 09:00 4.0×",
+        "2 Autocarros bus · not on the map 150 100.0 1.5× 08:00 1.5×",
+        "3 Zona a a 25 24.5 1.0× 10:00 2.0×",
+        "4 Zona d d 0 50.0 0.0× — —",
+        "5 Zona b b 45 — no baseline yet — —",
     ]
     legend = text_of(html.split('id="legend"')[1].split("</div>")[0])
     assert "under 0.8×" in legend and "0.8× to under 1.2×" in legend and "2.0× or more" in legend
@@ -70,7 +73,7 @@ def test_the_page_in_portuguese(client, session, tuesday):  # noqa: F811
     html = client.get(f"/staff/wifi/pressure?{DAY}&lang=pt").text
     text = text_of(html)
     assert "Áreas de pressão" in text and "terça-feira, 10 de março de 2026" in text
-    assert "1 Zona c 40 10,0 4,0× 09:00 4,0×" in text and "5 Zona b 45 — sem referência ainda — —" in text
+    assert "1 Zona c c 40 10,0 4,0× 09:00 4,0×" in text and "5 Zona b b 45 — sem referência ainda — —" in text
     assert "Dia anterior" in text and "Dia seguinte" in text and "Descarregar" in text
     assert "inferior a 0,8×" in text
 

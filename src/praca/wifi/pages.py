@@ -24,7 +24,7 @@ from praca.core import audit, web
 from praca.core.auth import AnyStaff
 from praca.core.db import DbSession, utcnow
 from praca.core.errors import InvalidInput
-from praca.core.i18n import Locale, _
+from praca.core.i18n import LOCALES, Locale, _
 from praca.settings import Settings
 from praca.wifi import pressure
 from praca.wifi.api import FIRST_DAY, LAST_DAY
@@ -133,29 +133,33 @@ def _no_store(response: Response) -> Response:
 
 # --- the page ---------------------------------------------------------------------------------------------------
 
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+
+
 @router.get("/staff/wifi/pressure")
 def pressure_page(request: Request, session: DbSession, locale: Locale, user: AnyStaff) -> Response:
     settings = _settings(request)
     numbers = Numbers(locale)
-    raw = request.query_params.get("day", "")
+    # A language chosen in the address (?lang=) stays chosen on the next day, like the registry's forms.
+    lang = request.query_params.get("lang") if request.query_params.get("lang") in LOCALES else None
+    common = {"n": numbers, "bands": BANDS, "lang_param": lang}
     try:
         day = _day(request, session, settings)
     except InvalidInput as exc:
         return _no_store(web.render(request, "wifi/pressure.html", {
-            "error": _(exc.message), "raw_day": raw, "day": None, "n": numbers, "bands": BANDS,
+            **common, "error": _(exc.message), "raw_day": request.query_params.get("day", ""), "day": None,
         }, status_code=422))
     areas = pressure.pressure(session, settings, day)
     query = f"day={day.isoformat()}"
     return _no_store(web.render(request, "wifi/pressure.html", {
-        "error": None, "raw_day": day.isoformat(), "day": day, "n": numbers, "bands": BANDS, "areas": areas,
-        "band_of": band_of, "no_baseline_fill": NO_BASELINE_FILL, "hours": len(pressure.day_hours(day)),
-        "k": settings.wifi_k, "long_day": numbers.long_day(day),
+        **common, "error": None, "raw_day": day.isoformat(), "day": day, "long_day": numbers.long_day(day),
+        "areas": areas, "band_of": band_of, "no_baseline_fill": NO_BASELINE_FILL, "k": settings.wifi_k,
+        "hours": len(pressure.day_hours(day)), "mapped": sum(1 for a in areas if a.boundary),
         "prev_day": day - timedelta(days=1) if day > FIRST_DAY else None,
         "next_day": day + timedelta(days=1) if day < LAST_DAY else None,
-        "mapped": sum(1 for a in areas if a.boundary),
-        "csv_url": f"/staff/wifi/pressure.csv?{query}", "geojson_url": f"/staff/wifi/pressure.geojson?{query}",
-        "tile_attribution": ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
-                             if "openstreetmap" in settings.map_tile_url else ""),
+        "csv_url": f"/staff/wifi/pressure.csv?{query}",
+        "geojson_url": f"/staff/wifi/pressure.geojson?{query}&lang={locale}",  # tooltips in the page's language
+        "tile_attribution": OSM_ATTRIBUTION if "openstreetmap" in settings.map_tile_url else "",
     }))
 
 

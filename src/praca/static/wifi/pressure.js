@@ -17,7 +17,7 @@ if (box && window.L) {
   function style(feature) {
     const p = feature.properties;
     return { fillColor: p.fill, fillOpacity: 0.75, color: '#1a1a1a', weight: 1, opacity: 0.9,
-             dashArray: p.baseline ? null : '4 3' };
+             dashArray: p.baseline ? null : '4 3', className: `zone zone-${p.zone.replace(/[^\w-]/g, '_')}` };
   }
 
   fetch(box.dataset.geojsonUrl, { credentials: 'same-origin', headers: { Accept: 'application/geo+json' } })
