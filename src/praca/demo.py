@@ -53,4 +53,7 @@ def seed(session: Session, settings: Settings) -> list[str]:
     except ImportError:  # the DPO desk's demo cases arrive with that module
         return lines
     lines += dpo_demo.seed(session, settings)
+    from praca.wifi import demo as wifi_demo
+
+    lines += wifi_demo.seed(session, settings)
     return lines
