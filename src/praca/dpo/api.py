@@ -12,11 +12,11 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy import select
 
 from praca.core.auth import AnyStaff, Department, User
-from praca.core.db import DbSession, utcnow
+from praca.core.db import DbSession, refuse_nul, utcnow
 from praca.dpo import clock, inbox, notifications, service
 from praca.dpo.models import Case, CaseStatus
 from praca.dpo.schemas import (
@@ -98,7 +98,8 @@ class CaseRegistered(BaseModel):
 
 
 class BulkAssign(AssignForm):
-    cases: Annotated[list[Annotated[str, Field(max_length=36)]], Field(min_length=1, max_length=BULK_MAX)]
+    cases: Annotated[list[Annotated[str, Field(max_length=36), BeforeValidator(refuse_nul)]],
+                     Field(min_length=1, max_length=BULK_MAX)]
 
 
 class BulkAssigned(BaseModel):
