@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -264,6 +265,7 @@ class _City:
                 raise ValueError(f"Access-point code {ap.code!r}: non-empty, without commas, quotes or newlines.")
         self.seed, self.sessions_per_day = seed, sessions_per_day
         self.codes = [ap.code for ap in access_points]
+        self.code_array = pa.array(self.codes, type=pa.string())
         self.lat = np.array([ap.lat for ap in access_points], dtype=np.float64)
         self.lon = np.array([ap.lon for ap in access_points], dtype=np.float64)
         bus = np.array([ap.on_bus for ap in access_points], dtype=bool)
@@ -340,9 +342,10 @@ class _City:
 # --- calendar: UTC hours of a file day seen in Lisbon local time -------------------------------------------
 
 
-def _porto_holidays(year: int) -> set[date]:
+@lru_cache(maxsize=64)
+def _porto_holidays(year: int) -> frozenset[date]:
     """Portuguese public holidays and Porto's own (São João, 24 June): these days look like Sundays."""
-    return set(holidays.country_holidays("PT", years=year)) | {date(year, 6, 24)}
+    return frozenset(holidays.country_holidays("PT", years=year)) | {date(year, 6, 24)}
 
 
 @dataclass
@@ -614,8 +617,20 @@ def _day_sessions(city: _City, day: date, plans: list[_EventPlan], relative: boo
 # --- writing -----------------------------------------------------------------------------------------------
 
 
-def _chunks(city: _City, day: date, d: _Day) -> Iterator[tuple[np.ndarray, ...]]:
-    """Per chunk of rows in start order: the sessions plus their durations and byte counts (drawn here)."""
+@dataclass
+class _Rows:
+    """A chunk of sessions in start order, with durations (s) and octets from and to the client."""
+
+    mac: np.ndarray
+    ap: np.ndarray
+    sec: np.ndarray
+    dur: np.ndarray
+    up: np.ndarray
+    down: np.ndarray
+
+
+def _chunks(city: _City, day: date, d: _Day) -> Iterator[_Rows]:
+    """Chunk by chunk in start order, the sessions with their durations and byte counts (drawn here)."""
     rng = _rng(city.seed, _S_ROWS, day.toordinal())
     for lo in range(0, len(d.order), CHUNK_ROWS):
         rows = d.order[lo:lo + CHUNK_ROWS]
@@ -626,7 +641,8 @@ def _chunks(city: _City, day: date, d: _Day) -> Iterator[tuple[np.ndarray, ...]]
         rate = np.clip(np.exp(math.log(5000) + 1.1 * rng.standard_normal(n)), 100, 60_000)  # bytes per second
         total = (dur * rate).astype(np.int64) + 1500 + (rng.random(n) * 3000).astype(np.int64)
         down = (total * (0.6 + 0.35 * rng.random(n))).astype(np.int64)
-        yield d.sessions.mac[rows], d.sessions.ap[rows], d.sessions.sec[rows].astype(np.int64), dur, total - down, down
+        yield _Rows(d.sessions.mac[rows], d.sessions.ap[rows], d.sessions.sec[rows].astype(np.int64), dur,
+                    total - down, down)
 
 
 def _half_mac_tables(digits: bytes, sep: int) -> tuple[np.ndarray, np.ndarray]:
@@ -684,48 +700,47 @@ def _time_text(day: date, sec: np.ndarray) -> pa.Array:
 
 
 def _ap_names(city: _City, ap: np.ndarray) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(pa.array(ap, type=pa.int32()), pa.array(city.codes, type=pa.string()))
+    return pa.DictionaryArray.from_arrays(pa.array(ap, type=pa.int32()), city.code_array).cast(pa.string())
 
 
-def _write_parquet(path: Path, city: _City, day: date, s: _Day,
-                   progress: Callable[[int], None] | None) -> None:
+def _write_parquet(path: Path, city: _City, day: date, d: _Day, progress: Callable[[int], None] | None) -> None:
     start0 = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1_000_000
-    # Delta-encoded times (sorted starts) and no statistics on the MACs: smaller and faster, read by any engine.
+    # Delta-encoded (sorted) starts and no statistics on the MACs: smaller and faster, read by any engine.
     with pq.ParquetWriter(path, PARQUET_SCHEMA, compression="zstd", use_dictionary=["ap_name"],
                           write_statistics=["ap_name", "start", "stop", "bytes"],
-                          column_encoding={"start": "DELTA_BINARY_PACKED", "stop": "DELTA_BINARY_PACKED"}) as writer:
-        for mac, ap, sec, dur, _up, down in _chunks(city, day, s):
-            begin = start0 + sec * 1_000_000
+                          column_encoding={"start": "DELTA_BINARY_PACKED"}) as writer:
+        for rows in _chunks(city, day, d):
+            begin = start0 + rows.sec * 1_000_000
             table = pa.table({
-                "client_mac": _mac_text(mac, _CONTROLLER_MAC),
-                "ap_name": _ap_names(city, ap).cast(pa.string()),
+                "client_mac": _mac_text(rows.mac, _CONTROLLER_MAC),
+                "ap_name": _ap_names(city, rows.ap),
                 "start": pa.array(begin, type=pa.int64()).view(pa.timestamp("us", tz="UTC")),
-                "stop": pa.array(begin + dur * 1_000_000, type=pa.int64()).view(pa.timestamp("us", tz="UTC")),
-                "bytes": pa.array(down + _up, type=pa.int64()),
+                "stop": pa.array(begin + rows.dur * 1_000_000, type=pa.int64()).view(pa.timestamp("us", tz="UTC")),
+                "bytes": pa.array(rows.up + rows.down, type=pa.int64()),
             })
             writer.write_table(table, row_group_size=CHUNK_ROWS)
             if progress is not None:
-                progress(len(mac))
-        if not len(s.order):
+                progress(len(rows.mac))
+        if not len(d.order):
             writer.write_table(PARQUET_SCHEMA.empty_table())
 
 
-def _write_csv(path: Path, city: _City, day: date, s: _Day, progress: Callable[[int], None] | None) -> None:
-    options = pacsv.WriteOptions(include_header=False, quoting_style="none")
+def _write_csv(path: Path, city: _City, day: date, d: _Day, progress: Callable[[int], None] | None) -> None:
+    options = pacsv.WriteOptions(include_header=False, quoting_style="none")  # codes were checked: no quoting
     with path.open("wb") as fh:
         fh.write((",".join(CSV_COLUMNS) + "\n").encode())
-        for mac, ap, sec, dur, up, down in _chunks(city, day, s):
+        for rows in _chunks(city, day, d):
             table = pa.table({
-                CSV_COLUMNS[0]: _mac_text(mac, _RADIUS_MAC),
-                CSV_COLUMNS[1]: _ap_names(city, ap).cast(pa.string()),
-                CSV_COLUMNS[2]: _time_text(day, sec),
-                CSV_COLUMNS[3]: pa.array(dur, type=pa.int64()),
-                CSV_COLUMNS[4]: pa.array(up, type=pa.int64()),
-                CSV_COLUMNS[5]: pa.array(down, type=pa.int64()),
+                CSV_COLUMNS[0]: _mac_text(rows.mac, _RADIUS_MAC),
+                CSV_COLUMNS[1]: _ap_names(city, rows.ap),
+                CSV_COLUMNS[2]: _time_text(day, rows.sec),
+                CSV_COLUMNS[3]: pa.array(rows.dur, type=pa.int64()),
+                CSV_COLUMNS[4]: pa.array(rows.up, type=pa.int64()),
+                CSV_COLUMNS[5]: pa.array(rows.down, type=pa.int64()),
             })
             pacsv.write_csv(table, fh, options)
             if progress is not None:
-                progress(len(mac))
+                progress(len(rows.mac))
 
 
 __all__ = ["SynthAccessPoint", "SynthEvent", "default_events", "write_logs"]
