@@ -58,7 +58,7 @@ SPARK = Dialect(
     utf8=lambda s: f"encode({s}, 'UTF-8')",
     hex15_to_bigint=lambda h: f"CAST(conv(substr({h}, 1, 15), 16, 10) AS BIGINT)",
     seconds_between=lambda a, b: f"(unix_timestamp({b}) - unix_timestamp({a}))",
-    add_seconds=lambda ts, s: f"({ts} + make_interval(0, 0, 0, 0, 0, 0, {s}))",
+    add_seconds=lambda ts, s: f"timestampadd(SECOND, {s}, {ts})",  # make_interval's seconds stop at 10^12
     bucket=lambda ts, h: f"timestamp_seconds(floor(unix_timestamp({ts}) / {h * 3600}) * {h * 3600})",
     median=lambda x: f"percentile_disc(0.5) WITHIN GROUP (ORDER BY {x})",
 )
