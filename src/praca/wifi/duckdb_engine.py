@@ -149,7 +149,8 @@ class DuckDBEngine:
     def _csv_lines(self, report: StageReport) -> None:
         """Turn row ordinals into file lines, and add the lines DuckDB could not parse at all. The k-th
         parsed row sits on line k + 1 (the header) + the number of unparsable lines before it."""
-        bad = self.con.execute("SELECT line, error_type FROM csv_rejects ORDER BY line").fetchall()
+        # DuckDB records one reject per missing column: one entry per line, its first error.
+        bad = self.con.execute("SELECT line, min(error_type) FROM csv_rejects GROUP BY line ORDER BY line").fetchall()
         bad_lines = [line for line, _ in bad]
         # Parsed rows before the j-th unparsable line (0-based j): its line - 2 - j.
         before = [line - 2 - j for j, line in enumerate(bad_lines)]
