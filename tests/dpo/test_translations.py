@@ -5,43 +5,21 @@ never meets a stray English line."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_file
-from babel.messages.pofile import read_po
-from jinja2.ext import babel_extract
 
-SRC = Path(__file__).resolve().parents[2] / "src" / "praca"
+from tests.translations import merged_catalog, used_msgids
+
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
 
 
 def _used_msgids() -> set[str]:
-    ids: set[str] = set()
-    for path in sorted((SRC / "templates" / "dpo").rglob("*.html")):
-        for _, message, _, _ in extract_from_file(babel_extract, str(path),
-                                                  options={"extensions": "jinja2.ext.i18n"}):
-            ids.add(message if isinstance(message, str) else message[0])  # plurals: by their singular
-    for path in sorted((SRC / "dpo").glob("*.py")):
-        for _, message, _, _ in extract_from_file("python", str(path), keywords={"_": None, "N_": None}):
-            ids.add(message if isinstance(message, str) else message[0])
-    return ids
+    return used_msgids("dpo")
 
 
 @pytest.fixture(scope="module")
 def catalog():
-    merged = None
-    for path in sorted((SRC / "locale" / "pt" / "LC_MESSAGES").glob("dpo*.po")):
-        with path.open("rb") as f:
-            part = read_po(f, locale="pt")
-        if merged is None:
-            merged = part
-            continue
-        for message in part:
-            if message.id:
-                assert message.id not in merged, f"{message.id!r} is translated twice ({path.name})"
-                merged[message.id] = message
-    return merged
+    return merged_catalog("dpo")
 
 
 def test_every_message_is_translated(catalog):

@@ -6,54 +6,23 @@ which file is read last."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_file
-from babel.messages.pofile import read_po
-from jinja2.ext import babel_extract
 
-SRC = Path(__file__).resolve().parents[2] / "src" / "praca"
-CATALOGUES = SRC / "locale" / "pt" / "LC_MESSAGES"
+from tests.translations import CATALOGUES, SRC, merged_catalog, read, template_ids, used_msgids
+
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
 NAV = "Wi-Fi"  # the staff navigation's link, in templates/staff/base.html
 
 
-def _template_ids(path: Path) -> set[str]:
-    return {message if isinstance(message, str) else message[0]  # plurals: by their singular
-            for _, message, _, _ in extract_from_file(babel_extract, str(path),
-                                                      options={"extensions": "jinja2.ext.i18n"})}
-
-
 def _used_msgids() -> set[str]:
-    ids: set[str] = set()
-    for path in sorted((SRC / "templates" / "wifi").rglob("*.html")):
-        ids |= _template_ids(path)
-    for path in sorted((SRC / "wifi").glob("*.py")):
-        for _, message, _, _ in extract_from_file("python", str(path), keywords={"_": None, "N_": None}):
-            ids.add(message if isinstance(message, str) else message[0])
-    assert NAV in _template_ids(SRC / "templates" / "staff" / "base.html")
-    return ids | {NAV}
-
-
-def _read(path: Path):
-    with path.open("rb") as f:
-        return read_po(f, locale="pt")
+    assert NAV in template_ids(SRC / "templates" / "staff" / "base.html")
+    return used_msgids("wifi") | {NAV}
 
 
 @pytest.fixture(scope="module")
 def catalog():
-    merged = None
-    for path in sorted(CATALOGUES.glob("wifi*.po")):
-        part = _read(path)
-        if merged is None:
-            merged = part
-            continue
-        for message in part:
-            if message.id:
-                assert message.id not in merged, f"{message.id!r} is translated twice ({path.name})"
-                merged[message.id] = message
-    return merged
+    return merged_catalog("wifi")
 
 
 def test_every_message_is_translated(catalog):
@@ -87,7 +56,7 @@ def test_no_unused_messages(catalog):
 
 def test_shared_ids_read_the_same_as_in_other_catalogues(catalog):
     for path in sorted(set(CATALOGUES.glob("*.po")) - set(CATALOGUES.glob("wifi*.po"))):
-        for other in _read(path):
+        for other in read(path):
             mine = catalog.get(other.id) if other.id else None
             if mine is not None:
                 assert mine.string == other.string, f"{other.id!r}: {path.name} says {other.string!r}"
