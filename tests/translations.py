@@ -3,6 +3,7 @@ Portuguese catalogues merged (an id translated in two of them is an error)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -50,3 +51,31 @@ def merged_catalog(module: str) -> Catalog:
                 merged[message.id] = message
     assert merged is not None, f"no {module}*.po catalogue"
     return merged
+
+
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
+
+
+def _singular(message_id: str | tuple[str, ...]) -> str:
+    return message_id if isinstance(message_id, str) else message_id[0]
+
+
+def untranslated(catalog: Catalog, used: set[str]) -> list[str]:
+    """Used ids with no (or only a fuzzy) translation."""
+    return sorted(m for m in used if not (catalog.get(m) and catalog.get(m).string and not catalog.get(m).fuzzy))
+
+
+def placeholder_mismatches(catalog: Catalog) -> list[str]:
+    """Ids whose translation drops or adds a %(name)s or {name} placeholder."""
+    bad = []
+    for message in catalog:
+        if not message.id:
+            continue
+        msgid = _singular(message.id)
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        bad += [msgid for s in strings if sorted(PLACEHOLDER.findall(msgid)) != sorted(PLACEHOLDER.findall(s))]
+    return bad
+
+
+def unused(catalog: Catalog, used: set[str]) -> list[str]:
+    return sorted(_singular(m.id) for m in catalog if m.id and _singular(m.id) not in used)
