@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import jinja2
 from babel.dates import format_datetime
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from praca.core import i18n
@@ -55,3 +55,18 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
 
 def lang_url(request: Request, locale: str) -> str:
     return str(request.url.include_query_params(lang=locale))
+
+
+R = TypeVar("R", bound=Response)
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+
+
+def tile_attribution(tile_url: str) -> str:
+    """The credit the map's tile server asks for (OpenStreetMap's licence requires it)."""
+    return OSM_ATTRIBUTION if "openstreetmap" in tile_url else ""
+
+
+def no_store(response: R) -> R:
+    """For pages with a citizen's token or staff-only figures: no cache, shared or private, keeps them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response

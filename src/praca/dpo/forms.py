@@ -19,14 +19,6 @@ from praca.dpo.labels import N_
 
 M = TypeVar("M", bound=BaseModel)
 
-OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
-
-
-def tile_attribution(tile_url: str) -> str:
-    """The credit the map's tile server asks for (OpenStreetMap's licence requires it)."""
-    return OSM_ATTRIBUTION if "openstreetmap" in tile_url else ""
-
-
 FIELD_MESSAGES: dict[str, str] = {
     "lat": N_("Enter the latitude as a number, like 41.1496, or set the pin on the map."),
     "lon": N_("Enter the longitude as a number, like -8.6109, or set the pin on the map."),

@@ -244,8 +244,7 @@ def kpi_page(request: Request, session: DbSession, locale: Locale, user: AnyStaf
         "csv_url": "/staff/kpis.csv" + (f"?{request.url.query}" if request.url.query else ""),
         "fmt_date": lambda d: long_date(d, locale),
     }, status_code=422 if errors else 200)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return web.no_store(response)
 
 
 CSV_COLUMNS = ("section", "key", "label", "received", "answered", "mean_days", "median_days", "within_deadline",

@@ -30,7 +30,6 @@ from praca.dpo.forms import (
     photo_error,
     posted_form,
     text_values,
-    tile_attribution,
     uploaded,
 )
 from praca.dpo.labels import N_
@@ -77,7 +76,7 @@ def _page(request: Request, template: str, context: dict[str, Any], status_code:
         "labels": labels,
         "limits": {"description": DESCRIPTION_LIMITS, "question": QUESTION_LIMITS, "follow_up": FOLLOW_UP_MAX,
                    "name": NAME_MAX},
-        "tile_attribution": tile_attribution(settings.map_tile_url),
+        "tile_attribution": web.tile_attribution(settings.map_tile_url),
         "max_mb": settings.upload_max_bytes // (1024 * 1024),
     }
     return web.render(request, template, {**common, **context}, status_code=status_code)
@@ -210,12 +209,6 @@ def _store(request: Request, document: Any) -> intake.StoredDocument | None:
     return intake.store_document(request.app.state.settings, document) if document is not None else None
 
 
-def _no_store(response: Response) -> Response:
-    """Pages reached by a secret link stay out of every cache."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 # --- exercise a right ----------------------------------------------------------------------------------------
 
 def _rights_page(request: Request, values: dict[str, str], errors: list[FieldError],
@@ -250,7 +243,7 @@ def submit_rights_request(request: Request, session: DbSession, locale: Locale, 
 
 def _verify_page(request: Request, token: str, case: Case | None, status_code: int = 200) -> Response:
     settings: Settings = request.app.state.settings
-    return _no_store(_page(request, "dpo/verify.html", {"case": case, "token": token,
+    return web.no_store(_page(request, "dpo/verify.html", {"case": case, "token": token,
                                                         "hours": settings.dpo_verification_hours}, status_code))
 
 
@@ -329,7 +322,7 @@ def _follow_page(request: Request, session: DbSession, token: str, case: Case, v
     settings: Settings = request.app.state.settings
     thread = service.public_thread(case)
     locale = request.state.locale
-    return _no_store(_page(request, "dpo/follow.html", {
+    return web.no_store(_page(request, "dpo/follow.html", {
         "case": case, "token": token, "submission": thread[0] if thread else None, "thread": thread[1:],
         "is_report": case.kind == CaseKind.UNLISTED_DEVICE,
         "submission_title": SUBMISSION_TITLES[case.kind], "received_notice": RECEIVED_NOTICES[case.kind],

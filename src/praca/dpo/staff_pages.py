@@ -23,7 +23,7 @@ from praca.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from praca.core.i18n import Locale, _
 from praca.core.security import csrf_protect
 from praca.dpo import clock, inbox, labels, notifications, service
-from praca.dpo.forms import FieldError, parse, posted_form, text_values, tile_attribution
+from praca.dpo.forms import FieldError, parse, posted_form, text_values
 from praca.dpo.labels import N_
 from praca.dpo.models import Case, CaseKind, CaseStatus, Channel, DataSubjectRight, QuestionTopic
 from praca.dpo.register_draft import draft_device
@@ -182,8 +182,7 @@ def _inbox_page(request: Request, session: DbSession, locale: str, user: User, f
         "errors": errors or [], "values": values or {},
         "notice": INBOX_NOTICES.get(request.query_params.get("done", "")),
     }, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return web.no_store(response)
 
 
 @router.get("/cases")
@@ -263,8 +262,7 @@ def _register_page(request: Request, session: DbSession, locale: str, user: User
                         if user.role != Role.LIAISON or d.id == user.department_id],
         "liaison": user.role == Role.LIAISON,
     }, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return web.no_store(response)
 
 
 @router.get("/cases/new")
@@ -290,8 +288,7 @@ def register_case(request: Request, session: DbSession, locale: Locale, user: An
     session.commit()
     response = web.render(request, "dpo/staff/registered.html", {
         "case": case, "follow_url": notifications.follow_url(settings, token, case.locale), "labels": labels})
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return web.no_store(response)
 
 
 # --- one case --------------------------------------------------------------------------------------------------
@@ -338,7 +335,7 @@ def _case_page(request: Request, session: DbSession, user: User, locale: str, pu
         "type_label": taxonomy.label(case.suspected_type, locale),
         "notice": NOTICES.get(request.query_params.get("done", "")),
         "errors": errors or {}, "values": values or {},
-        "tile_attribution": tile_attribution(request.app.state.settings.map_tile_url),
+        "tile_attribution": web.tile_attribution(request.app.state.settings.map_tile_url),
     }
     if is_report and can_act and case.status not in service.FINAL:
         draft = (values or {}).get("register") or draft_device(case, service.first_citizen_message(case))
@@ -353,8 +350,7 @@ def _case_page(request: Request, session: DbSession, user: User, locale: str, pu
             },
         }
     response = web.render(request, "dpo/staff/case.html", context, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return web.no_store(response)
 
 
 def _done(public_id: str, what: str) -> RedirectResponse:

@@ -35,7 +35,6 @@ PAGE_SIZE = 20
 LANG_COOKIE = "praca_lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 _TEXT_FIELDS = ("personal_data", "q", "lat", "lon", "radius_m", "limit", "offset")
-OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ def _page(request: Request, locale: str, template: str, context: dict[str, Any],
         "fmt_num": lambda n: _fmt_num(n, locale),
         "type_choices": [(t.value, taxonomy.label(t.value, locale)) for t in DeviceType],
         "lang_param": request.query_params.get("lang") if request.query_params.get("lang") in LOCALES else None,
-        "tile_attribution": OSM_ATTRIBUTION if "openstreetmap" in request.app.state.settings.map_tile_url else "",
+        "tile_attribution": web.tile_attribution(request.app.state.settings.map_tile_url),
     }
     return web.render(request, template, {**helpers, **context}, status_code=status_code)
 

@@ -126,14 +126,8 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 # --- the page ---------------------------------------------------------------------------------------------------
 
-OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
 
 
 @router.get("/staff/wifi/pressure")
@@ -146,12 +140,12 @@ def pressure_page(request: Request, session: DbSession, locale: Locale, user: An
     try:
         day = _day(request, session, settings)
     except InvalidInput as exc:
-        return _no_store(web.render(request, "wifi/pressure.html", {
+        return web.no_store(web.render(request, "wifi/pressure.html", {
             **common, "error": _(exc.message), "raw_day": request.query_params.get("day", ""), "day": None,
         }, status_code=422))
     areas = pressure.pressure(session, settings, day)
     query = f"day={day.isoformat()}"
-    return _no_store(web.render(request, "wifi/pressure.html", {
+    return web.no_store(web.render(request, "wifi/pressure.html", {
         **common, "error": None, "raw_day": day.isoformat(), "day": day, "long_day": numbers.long_day(day),
         "areas": areas, "band_of": band_of, "no_baseline_fill": NO_BASELINE_FILL, "k": settings.wifi_k,
         "hours": len(pressure.day_hours(day)), "mapped": sum(1 for a in areas if a.boundary),
@@ -159,7 +153,7 @@ def pressure_page(request: Request, session: DbSession, locale: Locale, user: An
         "next_day": day + timedelta(days=1) if day < LAST_DAY else None,
         "csv_url": f"/staff/wifi/pressure.csv?{query}",
         "geojson_url": f"/staff/wifi/pressure.geojson?{query}&lang={locale}",  # tooltips in the page's language
-        "tile_attribution": OSM_ATTRIBUTION if "openstreetmap" in settings.map_tile_url else "",
+        "tile_attribution": web.tile_attribution(settings.map_tile_url),
     }))
 
 
@@ -170,7 +164,7 @@ def pressure_geojson(request: Request, session: DbSession, locale: Locale, user:
     numbers = Numbers(locale)
     features = [{"type": "Feature", "geometry": area.boundary, "properties": _feature(area, numbers)}
                 for area in pressure.pressure(session, _settings(request), day) if area.boundary]
-    return _no_store(JSONResponse({"type": "FeatureCollection", "features": features},
+    return web.no_store(JSONResponse({"type": "FeatureCollection", "features": features},
                                   media_type="application/geo+json"))
 
 
@@ -221,5 +215,5 @@ def pressure_csv_download(request: Request, session: DbSession, user: AnyStaff) 
     audit.record(session, user.actor, "wifi.pressure.exported", "wifi:pressure",
                  {"day": day.isoformat(), "rows": len(areas)})
     session.commit()  # the export's audit entry
-    return _no_store(Response(pressure_csv(areas), media_type="text/csv; charset=utf-8", headers={
+    return web.no_store(Response(pressure_csv(areas), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="wifi-pressure-{day.isoformat()}.csv"'}))
