@@ -149,9 +149,6 @@ def test_aggregates_equal_a_plain_group_by_on_the_raw_macs(session, settings, wi
         FROM read_csv('{path}') GROUP BY ALL ORDER BY ALL""").fetchall()
     ingest.ingest_file(session, settings, path, now=NOW)
     lifecycle.finalise(session, settings, now=NOW)
-    zone_of = {}
-    for f in session.scalars(select(Footfall)):
-        zone_of.setdefault(f.zone, f.zone)
     got = sorted((f.zone, f.hour.hour, f.devices, f.sessions) for f in session.scalars(select(Footfall)))
     # Zones are H3 cells; name them by their access point for the comparison.
     from praca.wifi import zoning

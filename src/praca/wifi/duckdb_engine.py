@@ -79,20 +79,19 @@ class DuckDBEngine:
 
     def _open_raw(self, path: Path, fmt: str, overrides: dict[str, Any]) -> ColumnMap:
         """Create the `raw` view: canonical columns, timestamps parsed to UTC, a line number per row."""
+        # Views take no bound parameters, so the path and encoding go in as quoted literals.
+        if fmt == "csv":
+            source = (f"read_csv({_literal(str(path))}, header = true, all_varchar = true, store_rejects = true, "
+                      "rejects_table = 'csv_rejects', rejects_scan = 'csv_rejects_scan', "
+                      f"encoding = {_literal(overrides.get('encoding', 'utf-8'))}) WITH ORDINALITY")
+        else:
+            source = f"read_parquet({_literal(str(path))}, file_row_number = true)"
         try:
-            if fmt == "csv":
-                source = ("read_csv($path, header = true, all_varchar = true, store_rejects = true, "
-                          "rejects_table = 'csv_rejects', rejects_scan = 'csv_rejects_scan', encoding = $enc)")
-                params = {"path": str(path), "enc": overrides.get("encoding", "utf-8")}
-                header = [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {source}", params).fetchall()]
-            else:
-                source, params = "read_parquet($path, file_row_number = true)", {"path": str(path)}
-                header = [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {source}", params).fetchall()
-                          if r[0] != "file_row_number"]
-            types = dict(self.con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})",
-                                          params).fetchall())
+            described = self.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
         except duckdb.Error as exc:
             raise FileUnreadable(_first_line(exc)) from exc
+        types = {name: kind for name, kind, *_ in described if name not in ("file_row_number", "ordinality")}
+        header = list(types)
         cmap = resolve(header, overrides)
         self.con.execute("SET TimeZone = $tz", {"tz": cmap.timezone})
 
@@ -110,12 +109,11 @@ class DuckDBEngine:
         duration = f"TRY_CAST({q(cmap.duration)} AS BIGINT)" if cmap.duration else "CAST(NULL AS BIGINT)"
         octets = " + ".join(f"coalesce(TRY_CAST({q(c)} AS BIGINT), 0)" for c in cmap.bytes) or "NULL"
         line = "ordinality" if fmt == "csv" else "file_row_number + 1"
-        with_ord = " WITH ORDINALITY" if fmt == "csv" else ""
         self.con.execute(f"""CREATE OR REPLACE TEMP VIEW raw AS
             SELECT {line} AS line, CAST({q(cmap.device)} AS VARCHAR) AS device, CAST({q(cmap.ap)} AS VARCHAR) AS ap,
                    {ts(cmap.start)} AS start, {ts(cmap.stop)} AS stop, {duration} AS duration,
                    CAST({octets} AS BIGINT) AS bytes
-            FROM {source.replace('$path', _literal(str(path))).replace('$enc', _literal(cmap.encoding))}{with_ord}""")
+            FROM {source}""")
         return cmap
 
     def stage(self, path: Path, fmt: str, overrides: dict[str, Any], *, known_aps: list[str],

@@ -13,7 +13,7 @@ import hashlib
 import os
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from praca.core import audit
 from praca.core.db import utcnow
 from praca.core.errors import InvalidInput
 from praca.settings import Settings
-from praca.wifi import service, store
+from praca.wifi import lifecycle, service, store
 from praca.wifi.duckdb_engine import FileUnreadable, StageReport
 from praca.wifi.models import Ingest, KeyPeriod
 
@@ -55,8 +55,6 @@ def _naive(dt: datetime) -> datetime:
 
 
 def _aware(dt: datetime) -> datetime:
-    from datetime import UTC
-
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
 
 
@@ -84,7 +82,7 @@ def _period_keys(session: Session, settings: Settings, periods: list[datetime]) 
                 session.rollback()
                 row = session.scalars(select(KeyPeriod).where(KeyPeriod.starts_at == start)).one()
             else:
-                audit.record(session, audit.SYSTEM, "wifi.key.created", f"wifi-period:{start:%Y-%m-%dT%H}")
+                audit.record(session, audit.SYSTEM, "wifi.key.created", lifecycle.subject(start))
         if row.secret is None:
             raise InvalidInput(f"The key period {start:%Y-%m-%d %H:00} closed while this file was read; re-run.")
         keys[period] = row.secret

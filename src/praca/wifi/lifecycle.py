@@ -29,8 +29,9 @@ class PurgeResult:
     dirs_removed: int = 0
 
 
-def _label(period: KeyPeriod) -> str:
-    return f"wifi-period:{period.starts_at:%Y-%m-%dT%H}"
+def subject(starts_at: datetime) -> str:
+    """A key period's name in the audit log."""
+    return f"wifi-period:{starts_at:%Y-%m-%dT%H}"
 
 
 def committed_files(session: Session, settings: Settings, period: KeyPeriod) -> list[Path]:
@@ -70,10 +71,10 @@ def finalise(session: Session, settings: Settings, *, now: datetime | None = Non
         period.aggregated_at = period.key_destroyed_at = period.sessions_purged_at = now
         period.secret = None
         session.flush()
-        audit.record(session, audit.SYSTEM, "wifi.period.aggregated", _label(period),
+        audit.record(session, audit.SYSTEM, "wifi.period.aggregated", subject(period.starts_at),
                      {"cells": len(rows), "suppressed": small, "files": len(files)})
-        audit.record(session, audit.SYSTEM, "wifi.key.destroyed", _label(period), {"reason": "final"})
-        audit.record(session, audit.SYSTEM, "wifi.sessions.purged", _label(period), {"reason": "final"})
+        audit.record(session, audit.SYSTEM, "wifi.key.destroyed", subject(period.starts_at), {"reason": "final"})
+        audit.record(session, audit.SYSTEM, "wifi.sessions.purged", subject(period.starts_at), {"reason": "final"})
         session.commit()
         store.remove_tree(store.period_dir(settings, period.starts_at))
         done.append(f"{period.starts_at:%Y-%m-%d %H:00}")
@@ -105,8 +106,8 @@ def purge(session: Session, settings: Settings, *, now: datetime | None = None) 
             continue
         period.secret = None
         period.key_destroyed_at = period.sessions_purged_at = now
-        audit.record(session, audit.SYSTEM, "wifi.key.destroyed", _label(period), {"reason": "retention"})
-        audit.record(session, audit.SYSTEM, "wifi.sessions.purged", _label(period),
+        audit.record(session, audit.SYSTEM, "wifi.key.destroyed", subject(period.starts_at), {"reason": "retention"})
+        audit.record(session, audit.SYSTEM, "wifi.sessions.purged", subject(period.starts_at),
                      {"reason": "retention", "aggregated": False})
         result.periods_expired.append(f"{period.starts_at:%Y-%m-%d %H:00}")
     session.commit()
