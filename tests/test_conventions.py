@@ -13,7 +13,7 @@ from praca.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "praca"
-DOMAIN_MODULES = ("registry", "dpo", "wifi")
+DOMAIN_MODULES = ("registry", "dpo", "wifi", "opendata")
 
 
 def test_every_setting_is_in_the_operators_guide():

@@ -32,6 +32,7 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     DPO = "dpo"
     LIAISON = "liaison"  # scoped to one department
+    STEWARD = "steward"  # the open data portal's data stewards
     VIEWER = "viewer"
 
 

@@ -1,0 +1,1 @@
+"""The open data portal: catalog, DCAT-AP, CKAN-compatible API, query API and the publication gate."""
