@@ -99,7 +99,7 @@ def test_unknown_role_is_invalid_input(session):
     with pytest.raises(InvalidInput) as err:
         auth.create_user(session, email="x@b.example", name="X", role="superuser", password=PASSWORD)
     assert err.value.details["field"] == "role"
-    assert err.value.details["allowed"] == ["admin", "dpo", "liaison", "viewer"]
+    assert err.value.details["allowed"] == ["admin", "dpo", "liaison", "steward", "viewer"]
 
 
 def test_duplicate_email_is_a_conflict(session, user):
