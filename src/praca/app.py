@@ -31,6 +31,11 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     from praca.dpo import kpi_pages as dpo_kpi_pages
     from praca.dpo import pages as dpo_pages
     from praca.dpo import training_pages as dpo_training_pages
+    from praca.opendata import api as opendata_api
+    from praca.opendata import ckan_api, dcat
+    from praca.opendata import pages as opendata_pages
+    from praca.opendata import participation_pages as opendata_participation_pages
+    from praca.opendata import staff_pages as opendata_staff_pages
     from praca.registry import api as registry_api
     from praca.registry import pages as registry_pages
     from praca.registry import staff_pages as registry_staff_pages
@@ -59,6 +64,9 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     app.include_router(dpo_kpi_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(wifi_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(wifi_release_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(opendata_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(ckan_api.router)
+    app.include_router(dcat.router)
     app.include_router(auth_pages.router)
     app.include_router(registry_pages.router)
     app.include_router(registry_staff_pages.router)
@@ -67,6 +75,9 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     app.include_router(dpo_dashboard_pages.router)
     app.include_router(dpo_training_pages.router)
     app.include_router(wifi_pages.router)
+    app.include_router(opendata_pages.router)
+    app.include_router(opendata_participation_pages.router)
+    app.include_router(opendata_staff_pages.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 
     @app.get("/healthz", include_in_schema=False)
