@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, false, or_, select
@@ -586,3 +587,29 @@ def reject(session: Session, settings: Settings, user: User, public_id: str, for
     audit.record(session, user.actor, "dpo.case.rejected", audit_subject(case), {"message_id": message.id})
     _set_status(session, case, S.REJECTED, user.actor)
     return case
+
+
+# --- open data: the desk's public statistics as a table --------------------------------------------------------
+
+OPEN_DATA_COLUMNS = ["periodo", "de", "ate", "grupo", "chave", "nome", "recebidos", "respondidos", "media_dias",
+                     "mediana_dias", "no_prazo_pct", "omitido"]
+
+
+def write_public_statistics(session: Session, out: TextIO) -> None:
+    """The statistics page's figures, one row per period × group (total, kind, department, month), with
+    the same small-cell withholding: the portal publishes exactly what the page shows."""
+    import csv
+
+    from praca.dpo.kpis import public_statistics
+
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(OPEN_DATA_COLUMNS)
+    for period in public_statistics(session).periods:
+        groups = [("total", "total", "Total", period.totals)]
+        groups += [("tipo", g.key, g.label, g) for g in period.kinds]
+        groups += [("departamento", g.key, g.label, g) for g in period.departments]
+        groups += [("mes", m.month, m.month, m) for m in period.months]
+        for group, key, label, f in groups:
+            writer.writerow([period.key, period.period_from.isoformat(), period.period_to.isoformat(), group, key,
+                             label, f.received, f.answered, f.mean_days, f.median_days, f.within_deadline_pct,
+                             f.withheld or ""])

@@ -284,8 +284,6 @@ def add_resource(session: Session, settings: Settings, dataset: Dataset, meta: R
     """Attach a linked or uploaded resource. An upload is kept under the data dir; a tabular one is also
     converted to Parquet for the datastore. On a published dataset the gate checks it first, and a
     refused file leaves nothing behind."""
-    from praca.opendata import tabular
-
     if dataset.state == "deleted":
         raise Conflict("This dataset was deleted; it cannot take resources.")
     if (upload is None) == (meta.url is None):
@@ -301,22 +299,7 @@ def add_resource(session: Session, settings: Settings, dataset: Dataset, meta: R
     written: list[Path] = []
     try:
         if upload is not None:
-            digest = _sha256(upload)
-            folder = Path("opendata") / "files" / resource.public_id
-            (settings.data_dir / folder).mkdir(parents=True, exist_ok=True)
-            stored = folder / f"{digest}.{FORMATS[fmt].extension}"
-            tmp = settings.data_dir / f"{stored}.part"
-            shutil.copyfile(upload, tmp)
-            os.replace(tmp, settings.data_dir / stored)
-            written.append(settings.data_dir / stored)
-            resource.file, resource.sha256, resource.size = str(stored), digest, upload.stat().st_size
-            if FORMATS[fmt].tabular:
-                parquet = Path("opendata") / "datastore" / f"{resource.public_id}-{digest[:16]}.parquet"
-                (settings.data_dir / parquet.parent).mkdir(parents=True, exist_ok=True)
-                info = tabular.to_parquet(settings.data_dir / stored, fmt.lower(), settings.data_dir / parquet)
-                written.append(settings.data_dir / parquet)
-                resource.parquet, resource.rows = str(parquet), info.rows
-                resource.fields = [{"id": f.id, "type": f.type} for f in info.fields]
+            written = _store_upload(settings, resource, upload)
         if dataset.state == PUBLIC and resource.parquet:
             report = gate_report(settings, dataset, [resource])
             if not report["passed"]:
@@ -331,6 +314,67 @@ def add_resource(session: Session, settings: Settings, dataset: Dataset, meta: R
     dataset = get_dataset(session, dataset.public_id, include_unpublished=True)
     version = _new_version(session, dataset, actor, "resource_added", [f"resource:{resource.public_id}"])
     if dataset.state == PUBLIC and resource.parquet:
+        version.gate_report, version.gate_passed = report, True
+    return resource
+
+
+def _store_upload(settings: Settings, resource: Resource, upload: Path) -> list[Path]:
+    """Keep the upload under the data dir, named by its digest, and its datastore copy if tabular.
+    Sets the resource's file fields; returns the files written so a failure can remove them."""
+    from praca.opendata import tabular
+
+    fmt = FORMATS[resource.format]
+    digest = _sha256(upload)
+    folder = Path("opendata") / "files" / resource.public_id
+    (settings.data_dir / folder).mkdir(parents=True, exist_ok=True)
+    stored = folder / f"{digest}.{fmt.extension}"
+    tmp = settings.data_dir / f"{stored}.part"
+    shutil.copyfile(upload, tmp)
+    os.replace(tmp, settings.data_dir / stored)
+    written = [settings.data_dir / stored]
+    try:
+        resource.file, resource.sha256, resource.size = str(stored), digest, upload.stat().st_size
+        if fmt.tabular:
+            parquet = Path("opendata") / "datastore" / f"{resource.public_id}-{digest[:16]}.parquet"
+            (settings.data_dir / parquet.parent).mkdir(parents=True, exist_ok=True)
+            info = tabular.to_parquet(settings.data_dir / stored, fmt.code.lower(), settings.data_dir / parquet)
+            written.append(settings.data_dir / parquet)
+            resource.parquet, resource.rows = str(parquet), info.rows
+            resource.fields = [{"id": f.id, "type": f.type} for f in info.fields]
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def replace_resource_file(session: Session, settings: Settings, resource: Resource, upload: Path,
+                          actor: str) -> Resource:
+    """A new file for an uploaded resource (a refresh). The same digest changes nothing; on a published
+    dataset the new file passes the gate or the resource keeps its old one. Old files stay: the version
+    that points at them may still be read."""
+    if resource.file is None:
+        raise Conflict("This resource is a link; change its url instead.")
+    if _sha256(upload) == resource.sha256:
+        return resource
+    dataset = get_dataset(session, resource.dataset.public_id, include_unpublished=True)
+    before = {f: getattr(resource, f) for f in ("file", "sha256", "size", "parquet", "rows", "fields")}
+    written = _store_upload(settings, resource, upload)
+    report = None
+    if dataset.state == PUBLIC and resource.parquet:
+        report = gate_report(settings, dataset, [resource])
+        if not report["passed"]:
+            for path in written:
+                path.unlink(missing_ok=True)
+            for f, value in before.items():
+                setattr(resource, f, value)
+            raise GateRefused("The publication gate refused this file: see the report for the columns "
+                              "and rows that failed.", details={"gate": report})
+    resource.modified_at = utcnow()
+    session.flush()
+    dataset = get_dataset(session, dataset.public_id, include_unpublished=True)
+    version = _new_version(session, dataset, actor, "resource_replaced", [f"resource:{resource.public_id}"])
+    if report is not None:
         version.gate_report, version.gate_passed = report, True
     return resource
 

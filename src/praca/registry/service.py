@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
@@ -279,3 +279,24 @@ def _first_error(exc: ValueError) -> str:
         loc = ".".join(str(p) for p in first["loc"])
         return f"{loc}: {first['msg']}" if loc else first["msg"]
     return str(exc)
+
+
+# --- open data: what the portal publishes of the register ----------------------------------------------------
+
+def write_open_data(session: Session, out: TextIO) -> None:
+    """The whole register as the CSV staff export it: every field is public in the PrivacyApp already."""
+    from praca.registry.csv_io import export_rows
+
+    for chunk in export_rows(all_devices(session)):
+        out.write(chunk)
+
+
+def write_wifi_hotspots(session: Session, out: TextIO) -> None:
+    """The public Wi-Fi's access points: where the network is, never who uses it."""
+    import csv
+
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", "nome", "tipo", "latitude", "longitude", "estado", "instalado_em"])
+    for device in wifi_access_points(session):
+        writer.writerow([device.public_id, device.name, device.type, device.lat, device.lon, device.status,
+                         device.installed_on.isoformat() if device.installed_on else ""])

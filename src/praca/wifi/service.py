@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TextIO
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -97,3 +98,24 @@ def auto_map_access_points(session: Session, actor: str) -> int:
     if added:
         audit.record(session, actor, "wifi.access_point.mapped", "wifi-ap:auto", {"added": added})
     return added
+
+
+def write_footfall_releases(session: Session, out: TextIO) -> None:
+    """Every differentially private footfall release, cell by cell: the only Wi-Fi figures that leave the
+    city. Counts were noised and thresholded when released; nothing here is recomputed."""
+    import csv
+
+    from praca.wifi import release
+
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["lancamento", "conjunto", "epsilon", "zona", "hora_utc", "dispositivos"])
+    offset = 0
+    while True:
+        page, total = release.list_releases(session, limit=100, offset=offset)
+        for item, slug in page:
+            for cell in release.release_rows(session, item):
+                writer.writerow([item.public_id, slug, item.epsilon, cell.zone, release.utc_iso(cell.hour),
+                                 cell.devices])
+        offset += len(page)
+        if not page or offset >= total:
+            return
