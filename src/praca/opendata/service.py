@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, load_only, selectinload
 
 from praca.core import audit
 from praca.core.db import new_public_id, utcnow
@@ -119,6 +119,83 @@ def latest_version(session: Session, dataset: Dataset) -> DatasetVersion | None:
 
 def resource_path(settings: Settings, relative: str) -> Path:
     return settings.data_dir / relative
+
+
+def get_dataset_for_staff(session: Session, public_id: str) -> Dataset:
+    """A dataset in any state, even deleted, read afresh: an object the session already holds is
+    refreshed, so its resources are the database's and not those it was first loaded with."""
+    dataset = session.scalar(select(Dataset).options(*_loaded()).where(Dataset.public_id == public_id)
+                             .execution_options(populate_existing=True))
+    if dataset is None:
+        raise NotFound(f"No dataset '{public_id}'.", field="id")
+    return dataset
+
+
+GATE_RESULTS = ("passed", "refused", "overridden")
+
+
+def gate_result(version: DatasetVersion) -> str | None:
+    """What a version says of the gate: passed, refused, overridden (published by the DPO despite a
+    refusal), or None when the gate did not run for it."""
+    if version.gate_passed is None:
+        return None
+    if version.override_reason:
+        return "overridden"
+    return "passed" if version.gate_passed else "refused"
+
+
+@dataclass
+class StaffRow:
+    """One line of the stewards' list: a dataset and the last version the gate checked, if any."""
+
+    dataset: Dataset
+    gate_version: DatasetVersion | None
+
+    @property
+    def gate(self) -> str | None:
+        return gate_result(self.gate_version) if self.gate_version else None
+
+
+def staff_datasets(session: Session, *, state: str | None = None, organization: str | None = None,
+                   limit: int = 50, offset: int = 0) -> tuple[list[StaffRow], int]:
+    """Datasets for the stewards, last changed first, with their total. Deleted ones only when asked
+    for by state. Each row carries the last gate check (its report left unloaded: a page shows 50)."""
+    if state is not None and state not in STATES:
+        raise InvalidInput(f"Unknown state '{state}'; use one of: {', '.join(STATES)}.", field="state")
+    where = [Dataset.state == state if state else Dataset.state != "deleted"]
+    if organization:
+        where.append(Dataset.organization_id == get_organization(session, organization).id)
+    total = session.scalar(select(func.count(Dataset.id)).where(*where)) or 0
+    datasets = list(session.scalars(select(Dataset).options(joinedload(Dataset.organization)).where(*where)
+                                    .order_by(Dataset.modified_at.desc(), Dataset.id.desc())
+                                    .limit(limit).offset(offset)))
+    last = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("number"))
+            .where(DatasetVersion.gate_passed.is_not(None),
+                   DatasetVersion.dataset_id.in_([d.id for d in datasets]))
+            .group_by(DatasetVersion.dataset_id).subquery())
+    checked = session.scalars(
+        select(DatasetVersion)
+        .options(load_only(DatasetVersion.dataset_id, DatasetVersion.number, DatasetVersion.created_at,
+                           DatasetVersion.gate_passed, DatasetVersion.override_reason))
+        .join(last, (DatasetVersion.dataset_id == last.c.dataset_id) & (DatasetVersion.number == last.c.number)))
+    by_dataset = {v.dataset_id: v for v in checked}
+    return [StaffRow(d, by_dataset.get(d.id)) for d in datasets], total
+
+
+def last_gate_check(session: Session, dataset: Dataset) -> DatasetVersion | None:
+    """The latest version that carries the gate's report (a publication, a refusal, an override, or a
+    file added to a published dataset)."""
+    return session.scalar(select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id,
+                                                       DatasetVersion.gate_passed.is_not(None))
+                          .order_by(DatasetVersion.number.desc()).limit(1))
+
+
+def get_version(session: Session, dataset: Dataset, number: int) -> DatasetVersion:
+    version = session.scalar(select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id,
+                                                          DatasetVersion.number == number))
+    if version is None:
+        raise NotFound(f"No version {number} of this dataset.", field="version")
+    return version
 
 
 # --- search --------------------------------------------------------------------------------------------------
@@ -377,6 +454,38 @@ def replace_resource_file(session: Session, settings: Settings, resource: Resour
     if report is not None:
         version.gate_report, version.gate_passed = report, True
     return resource
+
+
+def remove_resource(session: Session, settings: Settings, dataset: Dataset, resource_id: str,
+                    actor: str) -> list[Path]:
+    """Take a resource off a dataset (a wrong or refused file). Returns every file stored for it, earlier
+    replaced ones too, for the caller to delete once the removal is committed (`discard_files`): a file
+    removed for holding personal data must not stay on disk, and deleting before the commit could lose a
+    file the database still names."""
+    if dataset.state == "deleted":
+        raise Conflict("This dataset was deleted; its resources cannot change.")
+    resource = next((r for r in dataset.resources if r.public_id == resource_id), None)
+    if resource is None:
+        raise NotFound(f"No resource '{resource_id}' in this dataset.", field="resource_id")
+    folder = settings.data_dir / "opendata" / "files" / resource.public_id
+    stored = sorted(folder.glob("*") if folder.is_dir() else [])
+    stored += sorted((settings.data_dir / "opendata" / "datastore").glob(f"{resource.public_id}-*.parquet"))
+    dataset.resources.remove(resource)
+    session.delete(resource)
+    for position, other in enumerate(dataset.resources):
+        other.position = position
+    session.flush()
+    _new_version(session, dataset, actor, "resource_removed", [f"resource:{resource_id}"])
+    return stored
+
+
+def discard_files(settings: Settings, paths: list[Path]) -> None:
+    """Delete a removed resource's files, and its upload folder once empty."""
+    uploads = settings.data_dir / "opendata" / "files"
+    for path in paths:
+        path.unlink(missing_ok=True)
+        if path.parent.parent == uploads and path.parent.is_dir() and not any(path.parent.iterdir()):
+            path.parent.rmdir()
 
 
 def _sha256(path: Path) -> str:

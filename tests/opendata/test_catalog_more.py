@@ -1,0 +1,78 @@
+"""What the stewards' pages need of the catalogue beyond the basics: a dataset read afresh, the stewards' list
+with each dataset's last gate check, and a resource taken off a dataset with its files."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from praca.core.audit import AuditEntry
+from praca.core.errors import Conflict, InvalidInput, NotFound
+from praca.opendata import service
+from praca.opendata.models import Resource
+from praca.opendata.schemas import ResourceIn
+from tests.opendata.factories import ACTOR, make_dataset, make_organization
+
+
+def link(session, settings, dataset, name: str = "Portal"):
+    meta = ResourceIn(name_pt=name, name_en=name, url=f"https://dados.cm-porto.example/{name}.html")
+    return service.add_resource(session, settings, dataset, meta, ACTOR)
+
+
+def test_a_dataset_read_for_staff_is_fresh_and_in_any_state(session, settings):
+    dataset = make_dataset(session)
+    assert dataset.resources == []
+    session.add(Resource(dataset_id=dataset.id, name_pt="A", name_en="A", format="HTML", url="https://a.example"))
+    session.flush()
+    assert dataset.resources == []  # the session's copy was loaded before the row existed
+    fresh = service.get_dataset_for_staff(session, dataset.public_id)
+    assert fresh is dataset and [r.name_pt for r in fresh.resources] == ["A"]
+    service.delete_dataset(session, dataset, ACTOR)
+    assert service.get_dataset_for_staff(session, dataset.public_id).state == "deleted"
+    with pytest.raises(NotFound):
+        service.get_dataset_for_staff(session, "00000000-0000-4000-8000-000000000000")
+
+
+def test_the_stewards_list_filters_and_pages(session):
+    make_organization(session, "mobilidade")
+    air = make_dataset(session)
+    parks = make_dataset(session, name="estacionamento", organization="mobilidade")
+    bins = make_dataset(session, name="contentores")
+    service.delete_dataset(session, bins, ACTOR)
+    service.update_dataset(session, air, {"title_en": "Air quality readings"}, ACTOR)  # now the last changed
+
+    rows, total = service.staff_datasets(session)
+    assert total == 2 and [r.dataset.name for r in rows] == ["qualidade-do-ar", "estacionamento"]
+    assert rows[0].dataset.organization.name == "ambiente" and rows[0].gate is None
+    rows, total = service.staff_datasets(session, organization="mobilidade")
+    assert (total, [r.dataset.id for r in rows]) == (1, [parks.id])
+    rows, total = service.staff_datasets(session, state="deleted")
+    assert (total, [r.dataset.id for r in rows]) == (1, [bins.id])
+    rows, total = service.staff_datasets(session, limit=1, offset=1)
+    assert total == 2 and [r.dataset.id for r in rows] == [parks.id]
+    with pytest.raises(InvalidInput):
+        service.staff_datasets(session, state="published")
+    with pytest.raises(NotFound):
+        service.staff_datasets(session, organization="nobody")
+
+
+
+def test_removing_a_resource_renumbers_the_rest_and_saves_a_version(session, settings):
+    dataset = make_dataset(session)
+    first, second, third = (link(session, settings, service.get_dataset_for_staff(session, dataset.public_id), n)
+                            for n in ("um", "dois", "tres"))
+    dataset = service.get_dataset_for_staff(session, dataset.public_id)
+    files = service.remove_resource(session, settings, dataset, second.public_id, ACTOR)
+    assert files == []  # links have no files
+    dataset = service.get_dataset_for_staff(session, dataset.public_id)
+    assert [(r.name_pt, r.position) for r in dataset.resources] == [("um", 0), ("tres", 1)]
+    version = service.latest_version(session, dataset)
+    assert version.change == "resource_removed" and version.changed_fields == [f"resource:{second.public_id}"]
+    assert [r["id"] for r in version.snapshot["resources"]] == [first.public_id, third.public_id]
+    entry = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    assert entry.action == "opendata.dataset.resource_removed" and entry.subject == f"dataset:{dataset.public_id}"
+    with pytest.raises(NotFound):
+        service.remove_resource(session, settings, dataset, second.public_id, ACTOR)
+    service.delete_dataset(session, dataset, ACTOR)
+    with pytest.raises(Conflict):
+        service.remove_resource(session, settings, dataset, first.public_id, ACTOR)
