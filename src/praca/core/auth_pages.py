@@ -29,7 +29,7 @@ def staff_home(user: AnyStaff) -> Response:
     """Each role starts where its work is."""
     if user.role in ("dpo", "admin"):
         return RedirectResponse("/staff/dashboard", status_code=303)
-    return RedirectResponse("/staff/cases" if user.role == "liaison" else "/staff/devices", status_code=303)
+    return RedirectResponse({"liaison": "/staff/cases", "steward": "/staff/data"}.get(user.role, "/staff/devices"), 303)
 
 
 @router.get("/login")
