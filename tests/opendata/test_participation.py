@@ -198,7 +198,7 @@ def test_a_request_moves_from_open_to_planned_to_fulfilled_by_a_public_dataset(s
     draft = make_dataset(session, name="elevadores")
     with pytest.raises(InvalidInput):
         p.update_request(session, request, RequestUpdate(status="fulfilled"), STAFF)
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidInput):  # a draft is no answer
         p.update_request(session, request, RequestUpdate(status="fulfilled", dataset="elevadores"), STAFF)
     service.publish(session, settings, draft, ACTOR)
     p.update_request(session, request, RequestUpdate(status="fulfilled", dataset="elevadores"), STAFF)

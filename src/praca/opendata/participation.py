@@ -250,14 +250,18 @@ def update_request(session: Session, request: DatasetRequest, change: RequestUpd
     if old in ("pending", "rejected"):
         raise Conflict("Moderate the request first.", details={"status": old})
     if change.status != old and change.status not in NEXT_STATUSES[old]:
-        raise Conflict(f"A {old} request cannot become {change.status}.", field="status")
+        raise Conflict("This request cannot move to that status.", field="status",
+                       details={"from": old, "to": change.status})
     if change.status == "declined" and not (change.answer or (old == "declined" and request.answer)):
         raise InvalidInput("Say why the request is declined.", field="answer")
     dataset = None
     if change.status == "fulfilled":
         if not change.dataset:
             raise InvalidInput("Choose the published dataset that fulfils the request.", field="dataset")
-        dataset = service.get_dataset(session, change.dataset)
+        try:
+            dataset = service.get_dataset(session, change.dataset)
+        except NotFound:
+            raise InvalidInput("Choose the published dataset that fulfils the request.", field="dataset") from None
     elif change.dataset:
         raise InvalidInput("Only a fulfilled request links to a dataset.", field="dataset")
     if change.status == old and not change.answer and dataset is None:
