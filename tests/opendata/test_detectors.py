@@ -294,6 +294,9 @@ def test_candidates_in_free_text():
     assert found("phone", "ligue 912 345 678 ou +351 22 123 4567; ref 1234567890") == [
         "912 345 678", "+351 22 123 4567"]
     assert found("nif", "NIF 501964843, valor 41.123456789") == ["501964843"]
+    cc = make_cc("23456789", "1", "ZZ")
+    assert found("nif", f"tel. +351 {cc[:9]}; CC {cc[:9]} {cc[9:]}") == []
+    assert found("phone", f"CC {cc[:8]} {cc[8]} {cc[9:]}") == []
     assert found("iban", "IBAN BE68 5390 0754 7034 EUR")[-1] == "BE68 5390 0754 7034"
     assert found("ip", "de 10.0.0.1 e 2001:db8::1, versão v1.2.3, 1.2.3.4.5") == ["10.0.0.1", "2001:db8::1"]
     assert found("mac", "a4:5e:60:e8:3f:01. e 00:11:22:33:44:55:66") == ["a4:5e:60:e8:3f:01"]

@@ -445,6 +445,7 @@ _B = r"(?<![\w])"  # no word character just before
 _E = r"(?![\w])"   # …or just after
 _NOT_IN_NUMBER_BEFORE = r"(?<!\d[.,\-])"  # not the tail of 41.123456789 or of 12-34-…
 _NOT_IN_NUMBER_AFTER = r"(?![.,\-]\d)"
+_NOT_CC_HEAD = r"(?![ -]?[A-Za-z0-9]{2}[ -]?\d(?!\w))"  # "23456789 1" of a Cartão de Cidadão "… ZZ0"
 _NINE_DIGITS_SQL = r"(?:^|[^0-9.,]|[^0-9][.,])"
 
 
@@ -487,12 +488,13 @@ DETECTORS: tuple[Detector, ...] = (
              + _NINE_DIGITS_SQL + r"[0-9](?:[ .\-]?[0-9]){8}(?:$|[^0-9])",
              re.compile(_B + _NOT_IN_NUMBER_BEFORE
                         + r"(?:(?:\+|(?<!\d)00)[1-9](?:[ .\-]?(?:\(0\)[ .\-]?)?\(?\d\)?){6,16}|\d(?:[ .\-]?\d){8})"
-                        + _E + _NOT_IN_NUMBER_AFTER),
+                        + _E + _NOT_IN_NUMBER_AFTER + _NOT_CC_HEAD),
              mask_phone, "remove the column, or keep only an institution's switchboard numbers",
              by_chance=True),
     Detector("nif", "Portuguese tax numbers (NIF)", is_nif,
              _NINE_DIGITS_SQL + r"[0-9]{3} ?[0-9]{3} ?[0-9]{3}(?:$|[^0-9])",
-             re.compile(_B + _NOT_IN_NUMBER_BEFORE + r"(?:PT ?)?\d{3} ?\d{3} ?\d{3}" + _E + _NOT_IN_NUMBER_AFTER),
+             re.compile(_B + _NOT_IN_NUMBER_BEFORE + r"(?<!\d )(?:PT ?)?\d{3} ?\d{3} ?\d{3}" + _E
+                        + _NOT_IN_NUMBER_AFTER + _NOT_CC_HEAD),
              mask_nif, "remove the column; a hash of a NIF is not enough, since all 10⁸ numbers can be tried",
              by_chance=True),
     Detector("cc", "Cartão de Cidadão numbers", is_cc,
