@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from praca.core.errors import InvalidInput
 from praca.core.i18n import set_locale
-from praca.opendata import portal_chart, preview, service
+from praca.opendata import participation, portal_chart, preview, service
 from praca.opendata.models import Dataset
 from praca.opendata.pages import DatasetName
+from praca.opendata.participation_schemas import CommentIn, Decision
 from tests.opendata.factories import ACTOR, make_dataset, make_organization
 
 # --- a small HTML reader: texts by id, links, elements --------------------------------------------------------
@@ -235,6 +236,17 @@ def test_the_dataset_page_shows_its_metadata_in_the_page_language(client, catalo
     assert english.text("dataset-title") == "Air quality"
     assert "Licence Creative Commons Attribution 4.0" in english.text("dataset-facts")
     assert "Updated Hourly" in english.text("dataset-facts")
+
+
+def test_approved_comments_and_the_comment_form_are_on_the_dataset_page(client, session, catalogue) -> None:
+    dataset = catalogue["air"]
+    shown = participation.submit_comment(session, dataset, CommentIn(kind="question", body="Há dados de 2025?"))
+    participation.submit_comment(session, dataset, CommentIn(body="Ainda por moderar."))
+    participation.moderate_comment(session, shown, Decision(action="approve"), ACTOR)
+    html = page(client, "/data/qualidade-do-ar")
+    assert "Há dados de 2025?" in html.text("discussion") and "Ainda por moderar." not in html.text("main")
+    assert html.find("form", method="post", action="/data/qualidade-do-ar/comments")
+    assert any(a["href"] == "#discussion" for a in html.links)
 
 
 def test_the_history_names_each_change(client, session, catalogue) -> None:

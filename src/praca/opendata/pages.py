@@ -22,7 +22,7 @@ from praca.core import web
 from praca.core.db import DbSession
 from praca.core.errors import InvalidInput, NotFound
 from praca.core.i18n import LOCALES, Locale, _
-from praca.opendata import portal_chart, portal_view, preview, service
+from praca.opendata import participation, portal_chart, portal_view, preview, service
 from praca.opendata.models import Dataset, Resource
 from praca.opendata.portal_examples import examples
 from praca.opendata.portal_search import SearchQuery, run, sort_choices
@@ -211,6 +211,9 @@ def dataset_page(request: Request, session: DbSession, locale: Locale, name: str
         "dcat": [("Turtle", f"/dataset/{dataset.name}.ttl", "text/turtle"),
                  ("RDF/XML", f"/dataset/{dataset.name}.rdf", "application/rdf+xml"),
                  ("JSON-LD", f"/dataset/{dataset.name}.jsonld", "application/ld+json")],
+        # the participation pages' partials: approved comments with answers and the form, approved reuses
+        "comments": participation.public_comments(session, dataset), "comments_return": "dataset",
+        "reuses": participation.public_reuses(session, dataset),
     })
     return _page(request, "opendata/portal_dataset.html", context)
 
