@@ -285,12 +285,15 @@ def test_a_dataset_found_by_its_id_redirects_to_its_name(client, catalogue) -> N
     assert response.headers["location"] == "/data/qualidade-do-ar?lang=en"
 
 
-def test_the_portals_own_pages_under_data_are_left_to_their_router() -> None:
+def test_the_portals_own_pages_under_data_are_left_to_their_router(client, catalogue) -> None:
     import re
 
     pattern = re.compile(DatasetName.regex)
     assert pattern.fullmatch("qualidade-do-ar") and pattern.fullmatch("requests-2026")
     assert not pattern.fullmatch("requests") and not pattern.fullmatch("reuses")
+    for path in ("/data/requests", "/data/reuses"):  # the participation pages, mounted after these
+        html = page(client, path)
+        assert "Não há nenhum conjunto de dados" not in html.text("main")
 
 
 # --- charts and map points over a Parquet file (DuckDB writes it, as the datastore does) ---------------------------
