@@ -4,11 +4,13 @@ once per browser without their token ever being stored, request statuses, and th
 from __future__ import annotations
 
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from praca.core.audit import AuditEntry
 from praca.core.errors import Conflict, InvalidInput, NotFound
@@ -283,3 +285,43 @@ def test_a_reuse_must_use_public_datasets(session, settings):
 def test_bad_reuses_are_refused(overrides):
     with pytest.raises(ValidationError):
         reuse_in(**overrides)
+
+
+def test_concurrent_supporters_are_each_counted_once(engine):
+    """Ten browsers press "support" at the same moment, two of them the same browser: nine are counted.
+    Real transactions on separate connections (committed, then removed), so PostgreSQL only: SQLite has a
+    single writer, and the embedded engine is not for concurrent writers."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers are PostgreSQL's")
+    maker = sessionmaker(engine, expire_on_commit=False)
+    with maker() as session:
+        first_seq = session.scalar(select(func.coalesce(func.max(AuditEntry.seq), 0)))
+        request = p.submit_request(session, request_in(), p.new_supporter_token())
+        p.moderate_request(session, request, APPROVE, STAFF)
+        session.commit()
+    twin = p.new_supporter_token()
+    tokens = [p.new_supporter_token() for _ in range(8)] + [twin, twin]
+    barrier = threading.Barrier(len(tokens))
+
+    def press(token: str) -> bool:
+        with maker() as session:
+            found = session.get(DatasetRequest, request.id)
+            barrier.wait(timeout=10)
+            counted = p.support(session, found, token)
+            session.commit()
+            return counted
+
+    try:
+        with ThreadPoolExecutor(len(tokens)) as pool:
+            counted = list(pool.map(press, tokens))
+        assert sum(counted) == 9
+        with maker() as session:
+            assert session.get(DatasetRequest, request.id).supporters == 10  # the author and nine
+            assert session.scalar(select(func.count(RequestSupport.id))
+                                  .where(RequestSupport.request_id == request.id)) == 10
+    finally:
+        with maker() as session:
+            session.execute(delete(RequestSupport).where(RequestSupport.request_id == request.id))
+            session.execute(delete(DatasetRequest).where(DatasetRequest.id == request.id))
+            session.execute(delete(AuditEntry).where(AuditEntry.seq > first_seq))  # this test's tail of the chain
+            session.commit()
