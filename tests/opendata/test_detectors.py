@@ -63,13 +63,15 @@ def test_not_email_addresses(value):
 # --- phones ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value", ["912345678", "+351 912 345 678", "00351 221 234 567", "+351912345678",
-                                   "22.123.45.67", "253 123 456", "96 123 45 67", "93-123-4567"])
+                                   "22.123.45.67", "21 123 4567", "253 123 456", "257 123 456", "296 123 456",
+                                   "96 123 45 67", "93-123-4567"])
 def test_portuguese_phones(value):
     assert d.is_pt_phone(value) and d.is_phone(value)
 
 
 @pytest.mark.parametrize("value", ["942345678", "812345678", "91234567", "9123456789", "+351 812 345 678",
-                                   "+34 912 345 678", "91234567a", "12345", "112"])
+                                   "+34 912 345 678", "91234567a", "12345", "112", "200 201 203", "237 123 456",
+                                   "246 123 456", "297 123 456"])
 def test_not_portuguese_phones(value):
     assert not d.is_pt_phone(value)
 
@@ -249,7 +251,8 @@ def test_exact_coordinates():
     ("nif", {"nif"}), ("NIF_Titular", {"nif"}), ("E-mail", {"email"}), ("email_contacto", {"email"}),
     ("telefone", {"phone"}), ("Telemóvel", {"phone"}), ("mac", {"mac"}), ("mac_address", {"mac"}),
     ("matrícula", {"plate"}), ("licence_plate", {"plate"}), ("iban", {"iban"}), ("n_cc", {"cc"}),
-    ("cartao_de_cidadao", {"cc"}), ("ip_address", {"ip"}), ("nome", {"name"}), ("nome_completo", {"name"}),
+    ("cartao_de_cidadao", {"cc"}), ("ip_address", {"ip"}), ("nome", set()), ("nome_completo", {"name"}),
+    ("nome_requerente", {"name"}), ("first_name", {"name"}), ("apelido", {"name"}),
     ("data_nascimento", {"birth"}), ("stop_name", set()), ("nome_rua", set()), ("cilindrada_cc", set()),
     ("tipo", set()), ("hotel", set()), ("pm10", set()),
 ])
@@ -257,10 +260,21 @@ def test_column_name_hints(column, kinds):
     assert d.hinted_kinds(column) == kinds
 
 
+def test_people_s_names_by_their_values():
+    assert d.is_bare_name_column("nome") and d.is_bare_name_column("Name")
+    assert not d.is_bare_name_column("nome_completo")
+    for value in ("Maria Silva", "José António da Costa", "joão", "Ana-Rita Sousa", "Inês d'Almeida"):
+        assert d.looks_like_person_name(value), value
+    for value in ("Parque da Trindade", "Rua de José Falcão 12", "Bolhão", "Maria 2", "", "Ana " * 7):
+        assert not d.looks_like_person_name(value), value
+    assert d.mask_name("Maria da Silva") == "M*** d*** S***"
+
+
 def test_people_homes_and_places_by_column_name():
     assert d.name_tokens("domicílioFiscal") == ("domicilio", "fiscal")
     assert d.is_person_column("nome_requerente") and d.is_person_column("Utente")
     assert not d.is_person_column("stop_name") and not d.is_person_column("n_moradores")
+    assert not d.is_person_column("nome")  # people or places: the gate looks at the values
     assert d.is_residence_column("Morada") and d.is_residence_column("home_address")
     assert d.is_residence_column("residência") and d.is_residence_column("domicílio")
     assert d.is_place_column("stop_id") and d.is_place_column("estação")
@@ -297,6 +311,7 @@ def test_candidates_in_free_text():
     cc = make_cc("23456789", "1", "ZZ")
     assert found("nif", f"tel. +351 {cc[:9]}; CC {cc[:9]} {cc[9:]}") == []
     assert found("phone", f"CC {cc[:8]} {cc[8]} {cc[9:]}") == []
+    assert found("phone", "linhas 200 201 203 204") == [] and found("nif", "linhas 200 201 203 204") == []
     assert found("iban", "IBAN BE68 5390 0754 7034 EUR")[-1] == "BE68 5390 0754 7034"
     assert found("ip", "de 10.0.0.1 e 2001:db8::1, versão v1.2.3, 1.2.3.4.5") == ["10.0.0.1", "2001:db8::1"]
     assert found("mac", "a4:5e:60:e8:3f:01. e 00:11:22:33:44:55:66") == ["a4:5e:60:e8:3f:01"]

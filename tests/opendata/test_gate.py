@@ -133,6 +133,27 @@ def test_bus_stops_with_exact_coordinates_pass(tmp_path):
     assert report.passed and report.findings == []
 
 
+def paragens(names: list[str]) -> dict[str, list]:
+    """Bus stops as a Portuguese operator exports them: "nome" is the stop's, "linhas" the lines serving it."""
+    n = len(names)
+    return {"codigo": [f"BLM{i}" for i in range(n)], "nome": names, "freguesia": ["Bonfim"] * n,
+            "latitude": [round(41.15 + i * 0.000137, 6) for i in range(n)],
+            "longitude": [round(-8.61 + i * 0.000173, 6) for i in range(n)],
+            "linhas": [["200 201", "300", "200 201 203 204", "500 502", "ZR"][i % 5] for i in range(n)]}
+
+
+def test_a_name_column_is_about_people_only_if_its_values_are_people_s_names(tmp_path):
+    stops = scan(write(tmp_path, paragens(["Bolhão", "Trindade", "Rua de José Falcão", "Aliados", "João de Deus"])),
+                 quasi_identifiers=None)
+    assert stops.passed and not {f.kind for f in stops.findings} & {"name", "exact_location"}
+
+    people = scan(write(tmp_path, paragens(["Maria Silva", "José Costa", "Ana Sousa", "Rui Pinto", "Bolhão"]),
+                        "people.parquet"), quasi_identifiers=None)
+    assert not people.passed
+    assert {("nome", "name", "warn"), ("latitude", "exact_location", "fail")} <= kinds(people)
+    assert "Maria" not in json.dumps(people.to_json())
+
+
 def test_stations_with_an_address_column_are_only_a_warning(tmp_path):
     table = {"estacao": ["Sobreiras", "Campanhã"], "morada": ["Rua das Sobreiras", "Rua de Campanhã"],
              "latitude": [41.147828, 41.164611], "longitude": [-8.658472, -8.589444]}
@@ -163,12 +184,14 @@ def test_every_kind_is_found_and_no_raw_value_reaches_the_report(tmp_path):
 def test_column_names_warn_even_when_values_look_masked(tmp_path):
     table = {"nif": ["1********", "2********"], "email": ["j***@***", ""], "telefone": ["91*******", None],
              "mac": ["3f9a1c0d5e7b2a64c1d0e9f8a7b6c5d4", "0e1d2c3b4a59687766554433221100ff"],
-             "matricula": ["XX-XX-XX", "XX-XX-XX"], "nome": ["M.", "A."], "total": [1, 2]}
+             "matricula": ["XX-XX-XX", "XX-XX-XX"], "nome": ["Maria Silva", "António Costa"], "total": [1, 2]}
     report = scan(write(tmp_path, table), quasi_identifiers=None)
     assert report.passed
     assert kinds(report) == {("nif", "nif", "warn"), ("email", "email", "warn"), ("telefone", "phone", "warn"),
                              ("mac", "mac", "warn"), ("matricula", "plate", "warn"), ("nome", "name", "warn")}
-    assert all(f.count == 0 and f.example_rows == [] and f.masked_examples == [] for f in report.findings)
+    named = [f for f in report.findings if f.kind == "name"]
+    assert named[0].example_rows == [1, 2] and named[0].masked_examples == ["M*** S***", "A*** C***"]
+    assert all(f.count == 0 and f.example_rows == [] for f in report.findings if f.kind != "name")
 
 
 def test_bare_mac_counts_only_in_a_column_named_for_macs(tmp_path):

@@ -60,7 +60,10 @@ _CALLING_CODES = frozenset(str(code) for code in (
     672, 673, 674, 675, 676, 677, 678, 679, 680, 681, 682, 683, 685, 686, 687, 688, 689, 690, 691, 692, 850,
     852, 853, 855, 856, 880, 886, 960, 961, 962, 963, 964, 965, 966, 967, 968, 970, 971, 972, 973, 974, 975,
     976, 977, 992, 993, 994, 995, 996, 998))
-_PT_NATIONAL = re.compile(r"2\d{8}|9[1236]\d{7}")
+# ANACOM's numbering plan: landlines are 2 + a geographic area code (21 Lisboa, 22 Porto, 253 Braga …);
+# mobiles 91, 92, 93, 96. "200 201 203" (bus lines) is no number: there is no area 20.
+_PT_NATIONAL = re.compile(r"2(?:[12]\d{7}|(?:3[1-689]|4[1-59]|5[1-9]|6[1235689]|7[1-9]|8[1-69]|9[1256])\d{6})"
+                          r"|9[1236]\d{7}")
 _PHONE_CHARS = re.compile(r"[\d .\-()]+")
 
 
@@ -75,7 +78,8 @@ def _phone_digits(value: str) -> tuple[bool, str] | None:
 
 
 def is_pt_phone(value: str) -> bool:
-    """A Portuguese number: optional +351/00351, then 9 digits, 2… (landline) or 91/92/93/96 (mobile)."""
+    """A Portuguese number: optional +351/00351, then 9 digits, 2 + an area code (landline) or 91/92/93/96
+    (mobile); spaces, dots and hyphens allowed."""
     parsed = _phone_digits(value)
     if parsed is None:
         return False
@@ -389,15 +393,59 @@ _NAME_QUALIFIERS = {"full", "first", "last", "given", "family", "middle", "compl
                     "de", "dos", "das", "of", "the"} | _NUMBER_WORDS
 
 
+_BARE_NAME_WORDS = {"nome", "nomes", "name", "names"}
+
+
 def is_person_name_column(column: str) -> bool:
-    """"nome", "nome_completo", "nome_requerente" are people's names; "stop_name", "nome_rua" are not."""
+    """"nome", "nome_completo", "nome_requerente" may be people's names; "stop_name", "nome_rua" are not."""
     tokens = name_tokens(column)
     return (any(t in _NAME_WORDS for t in tokens)
             and all(t in _NAME_WORDS or t in _NAME_QUALIFIERS or t in PERSON_WORDS for t in tokens))
 
 
+def is_bare_name_column(column: str) -> bool:
+    """Just "nome" or "name": people in a register, places in a list of bus stops; only the values tell."""
+    tokens = name_tokens(column)
+    return bool(tokens) and all(t in _BARE_NAME_WORDS or t in _NUMBER_WORDS for t in tokens) and any(
+        t in _BARE_NAME_WORDS for t in tokens)
+
+
 def is_person_column(column: str) -> bool:
-    return is_person_name_column(column) or any(t in PERSON_WORDS for t in name_tokens(column))
+    """Named for people ("requerente", "nome_completo"), not just "nome": see `is_bare_name_column`."""
+    return ((is_person_name_column(column) and not is_bare_name_column(column))
+            or any(t in PERSON_WORDS for t in name_tokens(column)))
+
+
+# The commonest given names in Portugal (accents dropped): a name column's values start with one.
+GIVEN_NAMES = frozenset((
+    "maria", "ana", "joana", "beatriz", "mariana", "ines", "sofia", "leonor", "matilde", "carolina", "rita",
+    "catarina", "marta", "sara", "patricia", "claudia", "sandra", "susana", "paula", "teresa", "isabel", "helena",
+    "margarida", "filipa", "daniela", "diana", "raquel", "andreia", "vera", "sonia", "cristina", "fernanda",
+    "rosa", "lucia", "manuela", "fatima", "graca", "luisa", "alice", "clara", "francisca", "laura", "lara",
+    "carla", "celia", "adriana", "barbara", "bruna", "eduarda", "gabriela", "joaquina", "lurdes", "olga",
+    "rosario", "silvia", "tania", "vania", "elisa", "emilia", "irene", "julia", "madalena", "natalia", "benedita",
+    "constanca", "alexandra", "angela", "anabela", "conceicao", "deolinda", "dulce", "gloria", "ivone", "lina",
+    "liliana", "jose", "joao", "antonio", "manuel", "francisco", "carlos", "paulo", "pedro", "luis", "jorge",
+    "miguel", "rui", "nuno", "ricardo", "tiago", "bruno", "andre", "filipe", "fernando", "joaquim", "mario",
+    "vitor", "sergio", "hugo", "diogo", "duarte", "goncalo", "rodrigo", "martim", "tomas", "afonso", "santiago",
+    "guilherme", "gabriel", "lucas", "henrique", "alexandre", "daniel", "david", "eduardo", "fabio", "helder",
+    "ivo", "jaime", "marco", "marcos", "nelson", "oscar", "raul", "renato", "samuel", "simao", "vasco", "artur",
+    "armando", "alberto", "augusto", "abel", "adriano", "agostinho", "alvaro", "americo", "amadeu", "domingos",
+    "ernesto", "fausto", "gil", "horacio", "leonel", "lourenco", "rafael", "salvador", "xavier", "bernardo",
+    "dinis", "emanuel", "flavio", "gustavo", "julio", "leandro", "mateus", "telmo", "cesar", "valter", "luciano"))
+
+
+def looks_like_person_name(value: str) -> bool:
+    """"Maria da Silva Costa": one to six words, the first a common Portuguese given name."""
+    words = ["".join(ch for ch in unicodedata.normalize("NFKD", w) if not unicodedata.combining(ch)).lower()
+             for w in value.split()]
+    return (1 <= len(words) <= 6 and words[0].split("-")[0].strip(".,") in GIVEN_NAMES
+            and all(w.replace("-", "").replace("'", "").strip(".,").isalpha() for w in words))
+
+
+def mask_name(value: str) -> str:
+    """Initials only: "Maria Silva" → "M*** S***"."""
+    return " ".join(word[:1] + "***" for word in value.split())
 
 
 def is_residence_column(column: str) -> bool:
@@ -433,7 +481,7 @@ def hinted_kinds(column: str) -> set[str]:
         "mac": _has(t, "mac", "macaddress", "mac_address"),
         "ip": _has(t, "ip", "ipv4", "ipv6", "ip_address", "endereco_ip"),
         "plate": _has(t, "matricula", "matriculas", "plate", "licence_plate", "license_plate"),
-        "name": is_person_name_column(column),
+        "name": is_person_name_column(column) and not is_bare_name_column(column),
         "birth": _has(t, "nascimento", "data_nascimento", "birth", "birthdate", "date_of_birth", "dob"),
     }
     return {kind for kind, hinted in hints.items() if hinted}
@@ -443,8 +491,9 @@ def hinted_kinds(column: str) -> set[str]:
 
 _B = r"(?<![\w])"  # no word character just before
 _E = r"(?![\w])"   # …or just after
-_NOT_IN_NUMBER_BEFORE = r"(?<!\d[.,\-])"  # not the tail of 41.123456789 or of 12-34-…
-_NOT_IN_NUMBER_AFTER = r"(?![.,\-]\d)"
+# Not part of a longer run of numbers: 41.123456789, 12-34-…, or the bus lines "200 201 203 204".
+_NOT_IN_NUMBER_BEFORE = r"(?<!\d[.,\- ])"
+_NOT_IN_NUMBER_AFTER = r"(?![.,\- ]\d)"
 _NOT_CC_HEAD = r"(?![ -]?[A-Za-z0-9]{2}[ -]?\d(?!\w))"  # "23456789 1" of a Cartão de Cidadão "… ZZ0"
 _NINE_DIGITS_SQL = r"(?:^|[^0-9.,]|[^0-9][.,])"
 
@@ -493,7 +542,7 @@ DETECTORS: tuple[Detector, ...] = (
              by_chance=True),
     Detector("nif", "Portuguese tax numbers (NIF)", is_nif,
              _NINE_DIGITS_SQL + r"[0-9]{3} ?[0-9]{3} ?[0-9]{3}(?:$|[^0-9])",
-             re.compile(_B + _NOT_IN_NUMBER_BEFORE + r"(?<!\d )(?:PT ?)?\d{3} ?\d{3} ?\d{3}" + _E
+             re.compile(_B + _NOT_IN_NUMBER_BEFORE + r"(?:PT ?)?\d{3} ?\d{3} ?\d{3}" + _E
                         + _NOT_IN_NUMBER_AFTER + _NOT_CC_HEAD),
              mask_nif, "remove the column; a hash of a NIF is not enough, since all 10⁸ numbers can be tried",
              by_chance=True),

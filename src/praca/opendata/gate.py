@@ -131,7 +131,9 @@ def scan(parquet_path: Path, *, quasi_identifiers: list[str] | None, k: int = 10
         findings: list[Finding] = []
         for name, dtype in columns.items():
             findings += _scan_column(rel, name, dtype)
-        findings += _location_findings(rel, columns)
+        people = _people_names(rel, columns)
+        findings += people
+        findings += _location_findings(rel, columns, [f.column for f in people])
     finally:
         con.close()
     order = list(columns)
@@ -301,11 +303,34 @@ def _hint(column: str, kind: str) -> Finding:
                    message=message)
 
 
+NAME_SAMPLE = 1_000
+
+
+def _people_names(rel: duckdb.DuckDBPyRelation, columns: dict[str, str]) -> list[Finding]:
+    """A column called just "nome" holds people's names when most values begin with a common first name."""
+    findings = []
+    for column, dtype in columns.items():
+        if not (d.is_bare_name_column(column) and dtype.startswith(_TEXT) and not dtype.endswith("]")):
+            continue
+        value = Col(column).cast(duckdb.sqltype("VARCHAR"))
+        sample = rel.filter(value.isnotnull()).select(Col(_ROW), value).limit(NAME_SAMPLE).fetchall()
+        named = [(row + 1, v) for row, v in sample if d.looks_like_person_name(v)]
+        if sample and len(named) / len(sample) >= 0.5:
+            findings.append(Finding(
+                column=column, kind="name", severity="warn", count=len(named),
+                example_rows=[row for row, _ in named[:EXAMPLES]],
+                masked_examples=list(dict.fromkeys(d.mask_name(v) for _, v in named[:EXAMPLES])),
+                message=(f"Column {column!r} looks like people's names: {len(named):,} of the first "
+                         f"{len(sample):,} values begin with a common first name. Remove it unless these people "
+                         "are public figures named in that role.")))
+    return findings
+
+
 # --- exact locations of people -----------------------------------------------------------------------
 
-def _location_findings(rel: duckdb.DuckDBPyRelation, columns: dict[str, str]) -> list[Finding]:
+def _location_findings(rel: duckdb.DuckDBPyRelation, columns: dict[str, str], names: list[str]) -> list[Finding]:
     """Exact coordinates are a home address when the table is about people or homes, not bus stops."""
-    person = [c for c in columns if d.is_person_column(c)]
+    person = [c for c in columns if d.is_person_column(c) or c in names]
     residence = [c for c in columns if d.is_residence_column(c)]
     if not person and not residence:
         return []
