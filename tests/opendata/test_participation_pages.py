@@ -344,3 +344,32 @@ def test_the_request_pages_are_not_shadowed_by_dataset_pages(client):
         response = client.get(path + "?lang=en")
         assert response.status_code == 200, path
         assert 'aria-label="Open data"' in response.text, path
+
+
+def test_participation_leaves_no_words_names_or_tokens_in_the_logs(engine, session, settings, capsys, caplog):
+    import logging
+    from contextlib import nullcontext
+
+    from praca.app import create_app
+    from praca.core.observability import configure_logging
+
+    settings.access_log = True  # the most a city might log
+    app = create_app(settings, engine=engine)
+    app.state.open_session = lambda: nullcontext(session)
+    public_dataset(session, settings)
+    session.commit()
+    configure_logging("DEBUG")
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.WARNING, logger="httpx")  # the test client's own log of the URLs it fetched
+    secret = "A minha vizinha Dona Rosa mede o ar na varanda"
+    with TestClient(app, base_url="http://testserver") as client:
+        post_form(client, "/data/qualidade-do-ar/discussion", {"body": secret, "author": "Rosa Lima"},
+                  action="/data/qualidade-do-ar/comments")
+        created = post_form(client, "/data/requests/new", {**REQUEST, "description": secret},
+                            action="/data/requests/new")
+        client.get(created.headers["location"])
+        token = client.cookies.get("praca_supporter")
+    logs = capsys.readouterr().err + caplog.text
+    assert "/data/requests" in logs  # the access log did run
+    for needle in ("Dona Rosa", "Rosa Lima", token):
+        assert needle not in logs, f"{needle!r} leaked into the logs"
