@@ -77,11 +77,9 @@ class Catalogue:
         return [self.air, self.bins, self.parking, self.minimal]
 
 
-def publish(session: Session, dataset: Dataset) -> None:
-    # The gate (gate.py) is not in git yet; until it is, publish as the service would without it.
-    dataset.state = service.PUBLIC
-    dataset.issued_at = dataset.issued_at or dataset.modified_at
-    session.flush()
+def publish(session: Session, settings: Settings, dataset: Dataset) -> None:
+    version = service.publish(session, settings, dataset, ACTOR)
+    assert version.gate_passed, version.gate_report
 
 
 def link(session: Session, settings: Settings, dataset: Dataset, url: str, name: str, fmt: str) -> None:
@@ -117,7 +115,7 @@ def catalogue(session: Session, settings: Settings) -> Catalogue:
     withdrawn = make_dataset(session, name="retirado", title_pt="Retirado", title_en="Withdrawn")
     deleted = make_dataset(session, name="apagado", title_pt="Apagado", title_en="Deleted")
     for dataset in (air, bins, parking, minimal, withdrawn, deleted):
-        publish(session, dataset)
+        publish(session, settings, dataset)
     service.withdraw(session, withdrawn, "Dados errados.", ACTOR)
     service.delete_dataset(session, deleted, ACTOR)
     session.flush()
