@@ -373,3 +373,17 @@ def test_participation_leaves_no_words_names_or_tokens_in_the_logs(engine, sessi
     assert "/data/requests" in logs  # the access log did run
     for needle in ("Dona Rosa", "Rosa Lima", token):
         assert needle not in logs, f"{needle!r} leaked into the logs"
+
+
+def test_addresses_that_cannot_name_anything_are_404_on_both_engines(client, session, settings):
+    """A NUL or a space in a path is no name PostgreSQL can even be asked about: not found, never a 500."""
+    public_dataset(session, settings)
+    moderator(client, session)
+    token = csrf_from(client.get("/staff/data/moderation").text)
+    for path in ("/data/a%00b/discussion", "/data/a%20b/discussion", "/data/requests/a%00b"):
+        assert client.get(path).status_code == 404, path
+    for path in ("/data/a%00b/comments", "/staff/data/moderation/comments/a%00b",
+                 "/staff/data/moderation/requests/a%00b/status", "/staff/data/moderation/reuses/x"):
+        assert client.post(path, data={"csrf_token": token, "action": "approve"}).status_code == 404, path
+    assert client.get("/data/reuses?dataset=a%00b").status_code == 200
+    assert count(session, Comment) == 0

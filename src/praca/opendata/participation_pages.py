@@ -10,6 +10,7 @@ shows them on their own.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -32,6 +33,7 @@ from praca.opendata.participation_schemas import (
     ANSWER_MAX,
     AUTHOR_MAX,
     COMMENT_LIMITS,
+    NAME_OR_ID,
     NOTE_MAX,
     REJECT_REASONS,
     REQUEST_DESCRIPTION_LIMITS,
@@ -94,7 +96,7 @@ REFUSALS = (
     N_("This request cannot move to that status."), N_("Say why the request is declined."),
     N_("Choose the published dataset that fulfils the request."), N_("Only a fulfilled request links to a dataset."),
     N_("Nothing to change: choose another status or write an answer."), N_("No such reuse."),
-    N_("Unknown request status."),
+    N_("Unknown request status."), N_("No such dataset."),
 )
 
 
@@ -136,6 +138,21 @@ def _redirect(request: Request, url: str) -> RedirectResponse:
     return RedirectResponse(_with_lang(request, url), status_code=303)
 
 
+def _dataset(session: DbSession, name: str) -> Dataset:
+    """A public dataset by name or id; anything that cannot be one (a NUL, a space) is simply not found."""
+    if not re.fullmatch(NAME_OR_ID, name):
+        raise NotFound("No such dataset.", field="id")
+    return service.get_dataset(session, name)
+
+
+def _public_id(value: str) -> str:
+    """A contribution's id as stored (a UUID), or not found."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise NotFound("Nothing here: check the address.") from None
+
+
 def _pages(total: int) -> int:
     return max(1, -(-total // PAGE))
 
@@ -161,12 +178,12 @@ def _discussion(request: Request, session: DbSession, dataset: Dataset, values: 
 @router.get("/data/{name}/discussion")
 def discussion(request: Request, session: DbSession, locale: Locale, name: str) -> Response:
     """A dataset's comments, questions and reuses on their own page (the dataset page includes them too)."""
-    return _discussion(request, session, service.get_dataset(session, name))
+    return _discussion(request, session, _dataset(session, name))
 
 
 @router.post("/data/{name}/comments", dependencies=CITIZEN_SUBMIT)
 async def post_comment(request: Request, session: DbSession, locale: Locale, name: str) -> Response:
-    dataset = service.get_dataset(session, name)
+    dataset = _dataset(session, name)
     form = await request.form()
     values = _texts(form, ("kind", "body", "author"))
     comment, errors = _parse(CommentIn, values, COMMENT_MESSAGES, prefix="comment-")
@@ -231,11 +248,7 @@ async def post_request(request: Request, session: DbSession, locale: Locale) -> 
 
 
 def _find_request(request: Request, session: DbSession, request_id: str, token: str | None):
-    try:
-        public_id = str(uuid.UUID(request_id))
-    except ValueError:
-        raise NotFound("No such dataset request.", field="request") from None
-    return participation.get_request(session, public_id, supporter_token=token)
+    return participation.get_request(session, _public_id(request_id), supporter_token=token)
 
 
 @router.get("/data/requests/{request_id}")
@@ -275,7 +288,7 @@ def _public_dataset(session: DbSession, name: str | None) -> Dataset | None:
     if not name:
         return None
     try:
-        return service.get_dataset(session, name)
+        return _dataset(session, name)
     except NotFound:
         return None
 
@@ -374,7 +387,7 @@ def moderation(request: Request, session: DbSession, locale: Locale, user: Moder
 @router.post(MODERATION + "/comments/{public_id}", dependencies=STAFF_POST)
 async def moderate_comment(request: Request, session: DbSession, locale: Locale, user: Moderator,
                            public_id: str) -> Response:
-    comment = participation.get_comment(session, public_id)
+    comment = participation.get_comment(session, _public_id(public_id))
     return await _staff_action(request, session, ("action", "reason"), Decision,
                                lambda d: participation.moderate_comment(session, comment, d, user.actor))
 
@@ -382,13 +395,13 @@ async def moderate_comment(request: Request, session: DbSession, locale: Locale,
 @router.post(MODERATION + "/comments/{public_id}/answer", dependencies=STAFF_POST)
 async def answer_comment(request: Request, session: DbSession, locale: Locale, user: Moderator,
                          public_id: str) -> Response:
-    comment = participation.get_comment(session, public_id)
+    comment = participation.get_comment(session, _public_id(public_id))
     return await _staff_action(request, session, ("answer",), AnswerIn,
                                lambda a: participation.answer_comment(session, comment, a.answer, user.actor))
 
 
 def _staff_request(session: DbSession, public_id: str):
-    return participation.get_request(session, public_id, include_hidden=True)
+    return participation.get_request(session, _public_id(public_id), include_hidden=True)
 
 
 @router.post(MODERATION + "/requests/{public_id}", dependencies=STAFF_POST)
@@ -410,6 +423,6 @@ async def update_request(request: Request, session: DbSession, locale: Locale, u
 @router.post(MODERATION + "/reuses/{public_id}", dependencies=STAFF_POST)
 async def moderate_reuse(request: Request, session: DbSession, locale: Locale, user: Moderator,
                          public_id: str) -> Response:
-    reuse = participation.get_reuse(session, public_id)
+    reuse = participation.get_reuse(session, _public_id(public_id))
     return await _staff_action(request, session, ("action", "reason"), Decision,
                                lambda d: participation.moderate_reuse(session, reuse, d, user.actor))
