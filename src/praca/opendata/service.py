@@ -79,9 +79,11 @@ def _loaded():
 
 
 def get_dataset(session: Session, name_or_id: str, *, include_unpublished: bool = False) -> Dataset:
-    """A dataset by name or id. Drafts, withdrawn and deleted ones exist only for staff."""
+    """A dataset by name or id. Drafts, withdrawn and deleted ones exist only for staff. Read afresh: an
+    object the session already holds gets the database's resources, not those it was first loaded with
+    (the gate must see every file)."""
     dataset = session.scalar(select(Dataset).options(*_loaded()).where(
-        or_(Dataset.name == name_or_id, Dataset.public_id == name_or_id)))
+        or_(Dataset.name == name_or_id, Dataset.public_id == name_or_id)).execution_options(populate_existing=True))
     if dataset is None or (dataset.state != PUBLIC and not include_unpublished):
         raise NotFound(f"No dataset '{name_or_id}'.", field="id")
     return dataset
@@ -520,6 +522,7 @@ def publish(session: Session, settings: Settings, dataset: Dataset, actor: str) 
     steward sees what failed; the caller commits, then tells them."""
     if dataset.state == "deleted":
         raise Conflict("This dataset was deleted; it cannot be published.")
+    dataset = get_dataset(session, dataset.public_id, include_unpublished=True)
     report = gate_report(settings, dataset)
     if report["passed"]:
         dataset.state = PUBLIC
