@@ -56,4 +56,7 @@ def seed(session: Session, settings: Settings) -> list[str]:
     from praca.wifi import demo as wifi_demo
 
     lines += wifi_demo.seed(session, settings)
+    from praca.opendata import demo as opendata_demo
+
+    lines += opendata_demo.seed(session, settings)
     return lines

@@ -28,7 +28,8 @@ log = structlog.get_logger(__name__)
 
 JobFn = Callable[[Session, Settings], dict[str, Any] | None]
 # Every module whose tasks.py registers jobs; the worker imports exactly these.
-TASK_MODULES = ("praca.core.tasks", "praca.registry.tasks", "praca.dpo.tasks", "praca.wifi.tasks")
+TASK_MODULES = ("praca.core.tasks", "praca.registry.tasks", "praca.dpo.tasks", "praca.wifi.tasks",
+                "praca.opendata.tasks")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from duckdb import ConstantExpression as Const
 from duckdb import FunctionExpression as Fn
 
 from praca.opendata import detectors as d
+from praca.opendata.tabular import SEARCH_COLUMN
 
 GATE_VERSION = 1
 EXAMPLES = 5
@@ -117,7 +118,9 @@ def scan(parquet_path: Path, *, quasi_identifiers: list[str] | None, k: int = 10
     con.execute("SET enable_progress_bar = false")
     try:
         plain = con.read_parquet(str(path))
-        columns = dict(zip(plain.columns, (str(t) for t in plain.types), strict=True))
+        # The datastore's `_search` column repeats the row's text: findings belong to the real columns.
+        columns = {name: str(kind) for name, kind in zip(plain.columns, plain.types, strict=True)
+                   if name != SEARCH_COLUMN}
         if _ROW in columns:
             raise ValueError(f"The file has a column named {_ROW!r}, a name the gate needs for row numbers: "
                              "rename it and convert the file again.")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from praca.registry import service as registry
 from praca.registry.taxonomy import DeviceType
 from praca.settings import Settings
-from praca.wifi import ingest, lifecycle, service, synth
+from praca.wifi import ingest, lifecycle, release, service, synth
 from praca.wifi.models import Ingest
 
 DAYS = 35
@@ -41,6 +41,19 @@ def seed(session: Session, settings: Settings, *, days: int = DAYS, sessions_per
         outcomes = [ingest.ingest_file(session, settings, p, now=now) for p in paths]
     final = lifecycle.finalise(session, settings, now=now)
     lifecycle.purge(session, settings, now=now)
+    released = _weekly_release(session, settings, now)
     rows = sum(o.rows_ingested for o in outcomes)
     return [f"Wi-Fi: {rows:,} synthetic sessions over {days} days pseudonymised and aggregated; "
-            f"{len(final)} day(s) final with their keys destroyed (see /staff/wifi/pressure)."]
+            f"{len(final)} day(s) final with their keys destroyed (see /staff/wifi/pressure); "
+            f"a DP release of the last full week ({released} cells published)."]
+
+
+def _weekly_release(session: Session, settings: Settings, now: datetime) -> int:
+    """Last week's footfall as the city would publish it: noised (epsilon 1), thresholded at k."""
+    release.ensure_dataset(session, settings, "footfall-weekly", "Afluência semanal por zona", actor="demo")
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    end = today - timedelta(days=2)  # final days only: two days back is past FINAL_AFTER_HOURS
+    item = release.publish(session, settings, "footfall-weekly", start=end - timedelta(days=7), end=end,
+                           epsilon=1.0, actor="demo")
+    session.commit()
+    return item.cells_published
