@@ -6,6 +6,7 @@ checkout), run as a subprocess exactly as a harvester's operator would run them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from praca.opendata import service
 from praca.opendata.models import Dataset
 from praca.opendata.schemas import DatasetIn, ResourceIn
 from praca.settings import Settings
-from tests.opendata.factories import ACTOR, make_dataset, make_organization
+from tests.opendata.factories import ACTOR, add_csv, make_dataset, make_organization, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = (ROOT / ".." / "shared" / "conformance").resolve()
@@ -37,6 +38,9 @@ VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 GSP = Namespace("http://www.opengis.net/ont/geosparql#")
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")  # rdflib's closed XSD warns when pytest probes it
 EU = "http://publications.europa.eu/resource/authority"
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+READINGS = [{"estacao": station, "hora": f"2026-01-01 {h:02d}:00", "pm10": 10 + h, "no2": 30 - h}
+            for station in ("Boavista", "Campanhã", "Sobreiras") for h in range(8)]
 LINK_WITH_SPACES = "https://dados.example.org/parques 2026.csv?zona=baixa&\"tipo\"=<coberto>"
 
 
@@ -64,8 +68,8 @@ def fetch(client: TestClient, path: str) -> Graph:
 
 @dataclass
 class Catalogue:
-    air: Dataset  # every optional field, a linked resource
-    bins: Dataset  # another publisher (a municipal company), CC0, a link
+    air: Dataset  # every optional field; a CSV in the datastore, an uploaded PDF and a link
+    bins: Dataset  # another publisher (a municipal company), CC0, an upload and a link
     parking: Dataset  # a partner body without e-mail, ODbL, a link whose URL needs escaping
     minimal: Dataset  # none of the optional metadata, no resources
     draft: Dataset
@@ -90,7 +94,7 @@ def link(session: Session, settings: Settings, dataset: Dataset, url: str, name:
 
 
 @pytest.fixture
-def catalogue(session: Session, settings: Settings) -> Catalogue:
+def catalogue(session: Session, settings: Settings, tmp_path: Path) -> Catalogue:
     make_organization(session)
     service.ensure_organization(session, name="aguas-do-porto", title_pt="Águas e Energia do Porto, EM",
                                 title_en="Porto Water and Energy", kind="municipal_company",
@@ -98,11 +102,20 @@ def catalogue(session: Session, settings: Settings) -> Catalogue:
     service.ensure_organization(session, name="universidade", title_pt="Universidade parceira",
                                 title_en="Partner university", kind="partner")
     air = make_dataset(session, temporal_end="2026-06-30", themes=["ENVI", "HEAL"])
+    add_csv(session, settings, air, write_csv(tmp_path / "leituras.csv", READINGS), name="Leituras horárias")
+    pdf = tmp_path / "metodologia.pdf"
+    pdf.write_bytes(PDF_BYTES)
+    service.add_resource(session, settings, air, ResourceIn(name_pt="Metodologia", name_en="Methodology",
+                                                            description_pt="Como se mede.",
+                                                            description_en="How it is measured."),
+                         ACTOR, upload=pdf, filename=pdf.name)
     link(session, settings, air, "https://api.example.org/air?station=Boavista&format=json", "Estação", "JSON")
     bins = make_dataset(session, name="contentores", title_pt="Contentores de resíduos", title_en="Waste bins",
                         organization="aguas-do-porto", themes=["ENVI", "REGI"], keywords=["resíduos"],
                         license_id="CC0-1.0", frequency="WEEKLY", temporal_start="2025-01-01",
                         temporal_end="2025-12-31", contact_name=None, contact_email="contentores@aguas.example")
+    service.add_resource(session, settings, bins, ResourceIn(name_pt="Mapa", name_en="Map"), ACTOR,
+                         upload=pdf, filename=pdf.name)
     link(session, settings, bins, "https://aguas.example/contentores.geojson", "Contentores", "GEOJSON")
     parking = make_dataset(session, name="estacionamento", title_pt="Parques de estacionamento",
                            title_en="Car parks", organization="universidade", themes=["TRAN"], keywords=["carro"],
@@ -119,8 +132,7 @@ def catalogue(session: Session, settings: Settings) -> Catalogue:
     service.withdraw(session, withdrawn, "Dados errados.", ACTOR)
     service.delete_dataset(session, deleted, ACTOR)
     session.flush()
-    # The app shares this session; a real request starts with nothing loaded (and the service leaves a
-    # dataset's loaded `resources` stale after add_resource).
+    # The app shares this session; a real request starts with nothing loaded.
     session.expire_all()
     return Catalogue(air=service.get_dataset(session, air.name), bins=service.get_dataset(session, bins.name),
                      parking=service.get_dataset(session, parking.name), minimal=minimal, draft=draft,
@@ -244,10 +256,59 @@ def test_a_full_dataset_in_both_languages_with_typed_values(client: TestClient, 
     assert (landing, RDF.type, FOAF.Document) in graph
     assert graph.value(ds, DCAT.version) == Literal(str(catalogue.air.version))
     assert str(graph.value(ds, ADMS.versionNotes)).startswith(f"Version {catalogue.air.version}: ")
-    [dist] = graph.objects(ds, DCAT.distribution)
-    assert graph.value(dist, DCAT.accessURL) == URIRef("https://api.example.org/air?station=Boavista&format=json")
-    assert set(graph.objects(dist, DCT.title)) == {Literal("Estação", lang="pt"), Literal("Estação", lang="en")}
-    assert {d.language for d in graph.objects(dist, DCT.description)} == {"pt", "en"}
+    assert len(set(graph.objects(ds, DCAT.distribution))) == 3
+    [link] = [d for d in graph.objects(ds, DCAT.distribution) if graph.value(d, DCAT.downloadURL) is None]
+    assert graph.value(link, DCAT.accessURL) == URIRef("https://api.example.org/air?station=Boavista&format=json")
+    assert set(graph.objects(link, DCT.title)) == {Literal("Estação", lang="pt"), Literal("Estação", lang="en")}
+    assert {d.language for d in graph.objects(link, DCT.description)} == {"pt", "en"}
+
+
+def test_an_uploaded_file_is_downloadable_with_its_size_and_checksum(client: TestClient, settings: Settings,
+                                                                     catalogue: Catalogue) -> None:
+    graph = fetch(client, f"/dataset/{catalogue.air.name}.jsonld")
+    pdf = next(r for r in catalogue.air.resources if r.format == "PDF")
+    base = settings.base_url.rstrip("/")
+    dist = URIRef(f"{base}/dataset/{catalogue.air.public_id}/resource/{pdf.public_id}")
+    assert (uri(settings, catalogue.air), DCAT.distribution, dist) in graph
+    # CKAN's download path, with the readable name the Action API gives the resource's url
+    assert graph.value(dist, DCAT.downloadURL) == URIRef(f"{dist}/download/methodology.pdf")
+    assert service.resource_path(settings, pdf.file).read_bytes() == PDF_BYTES
+    assert graph.value(dist, DCAT.accessURL) == URIRef(f"{base}/data/qualidade-do-ar")
+    assert graph.value(dist, DCAT.byteSize) == Literal(len(PDF_BYTES), datatype=XSD.nonNegativeInteger)
+    checksum = graph.value(dist, SPDX.checksum)
+    assert (checksum, RDF.type, SPDX.Checksum) in graph
+    assert graph.value(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
+    digest = hashlib.sha256(PDF_BYTES).hexdigest()
+    assert graph.value(checksum, SPDX.checksumValue) == Literal(digest, datatype=XSD.hexBinary)
+    assert graph.value(dist, DCT.format) == URIRef(f"{EU}/file-type/PDF")
+    assert (URIRef(f"{EU}/file-type/PDF"), RDF.type, DCT.MediaTypeOrExtent) in graph
+    media = URIRef("https://www.iana.org/assignments/media-types/application/pdf")
+    assert graph.value(dist, DCAT.mediaType) == media and (media, RDF.type, DCT.MediaType) in graph
+    licence = graph.value(dist, DCT.license)
+    assert licence == URIRef(f"{EU}/licence/CC_BY_4_0") and (licence, RDF.type, DCT.LicenseDocument) in graph
+    assert set(graph.objects(dist, DCT.title)) == {Literal("Metodologia", lang="pt"),
+                                                   Literal("Methodology", lang="en")}
+    assert graph.value(dist, DCAT.accessService) is None  # not in the datastore
+
+
+def test_a_tabular_upload_is_also_served_by_the_datastore_api(client: TestClient, settings: Settings,
+                                                              catalogue: Catalogue) -> None:
+    graph = fetch(client, f"/dataset/{catalogue.air.name}.ttl")
+    csv = next(r for r in catalogue.air.resources if r.format == "CSV")
+    base = settings.base_url.rstrip("/")
+    dist = URIRef(f"{base}/dataset/{catalogue.air.public_id}/resource/{csv.public_id}")
+    assert graph.value(dist, DCT.format) == URIRef(f"{EU}/file-type/CSV")
+    assert graph.value(dist, DCAT.mediaType) == URIRef("https://www.iana.org/assignments/media-types/text/csv")
+    assert graph.value(dist, DCAT.downloadURL) == URIRef(f"{dist}/download/leituras-horarias.csv")
+    # size and checksum are the uploaded file's, the bytes the download URL serves
+    uploaded = service.resource_path(settings, csv.file).read_bytes()
+    checksum = graph.value(graph.value(dist, SPDX.checksum), SPDX.checksumValue)
+    assert str(checksum) == hashlib.sha256(uploaded).hexdigest() == csv.sha256
+    assert int(graph.value(dist, DCAT.byteSize)) == len(uploaded)
+    api = graph.value(dist, DCAT.accessService)
+    assert (api, RDF.type, DCAT.DataService) in graph
+    assert graph.value(api, DCAT.endpointURL) == URIRef(f"{base}/api/3/action/")
+    assert (api, DCAT.servesDataset, uri(settings, catalogue.air)) in graph
 
 
 def test_a_link_is_reached_where_it_lives_and_escaped(client: TestClient, settings: Settings,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from praca.core.db import DbSession
 from praca.core.errors import NotFound
 from praca.opendata import service, vocab
+from praca.opendata.ckan_dicts import download_name
 from praca.opendata.models import Dataset, Organization, Resource
 from praca.settings import Settings
 
@@ -341,12 +342,12 @@ class CatalogueGraph:
         return dist
 
     def download_url(self, dataset: Dataset, resource: Resource) -> str:
-        """The uploaded file itself (CKAN's download path, served by the Action API's module).
-
-        Not the datastore's CSV dump: the checksum, size and format stated beside it describe the
-        uploaded bytes, which the dump (re-exported from Parquet) does not reproduce."""
-        filename = (resource.file or "").rsplit("/", 1)[-1]
-        return f"{self.base}/dataset/{dataset.public_id}/resource/{resource.public_id}/download/{filename}"
+        """The uploaded file itself, at the URL the CKAN API gives as the resource's `url`, so harvesters
+        match the two. Not the datastore's CSV dump: the checksum, size and format stated beside it
+        describe the uploaded bytes, which the dump (re-exported from Parquet) does not reproduce; the
+        datastore is reached through the distribution's dcat:accessService instead."""
+        return (f"{self.base}/dataset/{dataset.public_id}/resource/{resource.public_id}/download/"
+                f"{download_name(resource)}")
 
 
 INTERNAL_FIELDS = {"quasi_identifiers", "k_threshold", "state"}  # the gate's settings are not public metadata
