@@ -44,6 +44,7 @@ OFFSET_MAX = 2**62
 CACHE_SIZE = 16  # open resource files
 TOTALS_CACHED = 256  # filtered totals kept per file
 SEARCH_PATH = "/api/3/action/datastore_search"
+TEXT_COLLATION = "pt"  # ICU: "Câmara" sorts before "Campo", as in PostgreSQL under a pt/en locale
 _BATCH = 10_000
 
 
@@ -385,7 +386,8 @@ _SORT = re.compile(r'^\s*("(?:[^"]|"")+"|.+?)(?:\s+(asc|desc))?(?:\s+nulls\s+(fi
 
 def _order(res: _Resource, sort: str | list[str] | None) -> str:
     """CKAN's sort: "field", "field desc", "field asc nulls last", comma separated (or a list). As in
-    PostgreSQL, descending puts empty values first unless told otherwise."""
+    PostgreSQL, descending puts empty values first unless told otherwise, and text sorts by language
+    rules, not bytes."""
     if not sort:
         return ""
     if isinstance(sort, str):
@@ -408,7 +410,8 @@ def _order(res: _Resource, sort: str | list[str] | None) -> str:
             _column(res, name, "sort")
         direction = (m.group(2) or "asc").upper()
         nulls = (m.group(3) or ("first" if direction == "DESC" else "last")).upper()
-        out.append(f"{_column_sql(name)} {direction} NULLS {nulls}")
+        collate = f" COLLATE {TEXT_COLLATION}" if name != "_id" and res.fields[name] == "text" else ""
+        out.append(f"{_column_sql(name)}{collate} {direction} NULLS {nulls}")
     return ", ".join(out)
 
 

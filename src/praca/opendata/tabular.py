@@ -372,7 +372,8 @@ def _json(con: duckdb.DuckDBPyConnection, source: Path, work: Path, _max: int | 
     except duckdb.Error as exc:
         raise TabularError("The JSON must be an array of objects or one object per line (NDJSON): "
                            f"{_first_line(exc)}") from exc
-    if [k for _, k in described] == ["JSON"] or any(k == "GEOMETRY" for _, k in described):
+    geo = any(k == "GEOMETRY" for _, k in described) or {n for n, _ in described} == {"type", "features"}
+    if [k for _, k in described] == ["JSON"] or geo:
         raise TabularError("The JSON must be an array of objects or one object per line (NDJSON); "
                            "for a GeoJSON FeatureCollection choose the GeoJSON format.")
     return _staged(con, reader, _columns(described), work)
