@@ -289,7 +289,8 @@ def test_concurrent_searches(parks):
 def test_a_plain_parquet_file_is_searchable(tmp_path):
     """A file not written by tabular (no `_search`): q normalises its text columns as it goes."""
     path = tmp_path / "plain.parquet"
-    duckdb.sql(f"COPY (SELECT * FROM (VALUES ('Câmara', 1), ('Sé', 2)) v(nome, n)) TO '{path}' (FORMAT parquet)")
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * FROM (VALUES ('Câmara', 1), ('Sé', 2)) v(nome, n)) TO '{path}' (FORMAT parquet)")
     assert ids(search(path, resource_id="p", q="camara")) == [1]
     assert ids(search(path, resource_id="p", q={"nome": "se"})) == [2]
     assert search(path, resource_id="p", sort="n desc")["records"] == [{"_id": 2, "nome": "Sé", "n": 2},

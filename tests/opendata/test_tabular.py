@@ -283,8 +283,9 @@ def test_xlsx_values_without_a_heading_refused(tmp_path):
 
 def test_parquet_rewritten_in_the_layout(tmp_path):
     source = tmp_path / "in.parquet"
-    duckdb.sql(f"COPY (SELECT range AS n, 'Rua ' || range AS \"_nome\", [range] AS l FROM range(5)) "
-               f"TO '{source}' (FORMAT parquet)")
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT range AS n, 'Rua ' || range AS \"_nome\", [range] AS l FROM range(5)) "
+                    f"TO '{source}' (FORMAT parquet)")
     info = to_parquet(source, "parquet", tmp_path / "out" / "p.parquet")
     assert types(info) == {"n": "int", "nome": "text", "l": "text"}
     assert rows(info)[4] == {"n": 4, "nome": "Rua 4", "l": "[4]"}
@@ -310,6 +311,7 @@ def test_normalisation_same_in_sql_and_python():
     samples = ["Câmara Municipal do Porto", "SÃO JOÃO (Bonfim)", "ação/reação; 3º andar", "Größe", "µg/m³",
                "naïve café", "Ελλάδα", "rua_do-almada,12", "“aspas” – €"]
     sql = normalised_sql("s")
-    got = [duckdb.execute(f"SELECT {sql} FROM (SELECT $s AS s)", {"s": s}).fetchone()[0].strip() for s in samples]
+    with duckdb.connect() as con:
+        got = [con.execute(f"SELECT {sql} FROM (SELECT $s AS s)", {"s": s}).fetchone()[0].strip() for s in samples]
     assert got == [normalise(s) for s in samples]
     assert normalise("Câmara Municipal") == "camara municipal"

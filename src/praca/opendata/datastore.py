@@ -449,6 +449,8 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         if not value.is_finite():
             return None
+        if value.as_tuple().exponent >= 0:  # HUGEINT sums and DECIMAL(p, 0) are whole numbers
+            return int(value)
         return float(value) if len(value.as_tuple().digits) <= 15 else str(value)
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).hex()
