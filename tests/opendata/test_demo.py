@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from praca.opendata import demo, service
+from praca.opendata import demo, participation, service
 from praca.opendata.models import Dataset, DatasetVersion
 from praca.settings import Settings
 
@@ -24,6 +24,12 @@ def test_the_demo_portal_publishes_what_passes_the_gate(session: Session, settin
     assert failing == {("email_requerente", "email")}
     survey = service.get_dataset(session, "inquerito-mobilidade")
     assert service.latest_version(session, survey).gate_report["resources"][0]["k_anonymity"]["passed"]
+
+    air = service.get_dataset(session, "qualidade-do-ar")
+    assert any(c.answer for c in participation.public_comments(session, air))
+    total, requests = participation.list_requests(session)
+    assert total == 3 and requests[0].request.supporters == 37
+    assert len(participation.public_reuses(session, air)) == 2
 
     versions = session.scalar(select(func.count(DatasetVersion.id)))
     demo.seed(session, settings)

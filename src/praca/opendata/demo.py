@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from praca.opendata import demo_data, self_publish, service
+from praca.opendata import demo_data, participation, self_publish, service
 from praca.opendata.models import Dataset
+from praca.opendata.participation_schemas import CommentIn, Decision, RequestIn, RequestUpdate, ReuseIn
 from praca.opendata.schemas import DatasetIn, ResourceIn
 from praca.settings import Settings
 
@@ -117,7 +118,60 @@ def seed(session: Session, settings: Settings) -> list[str]:
             created += 1
             refused += not version.gate_passed
     own = self_publish.refresh(session, settings)
+    if created:
+        _participation(session)
     published = service.search(session, rows=0).count
     return [f"Open data: {published} public datasets at /data ({created} created now, {refused} refused by the "
             f"publication gate — see /staff/data), Praça's own: {', '.join(f'{k} {v}' for k, v in own.items())}; "
             f"CKAN API at /api/3/action/package_search, DCAT-AP at /catalog.ttl (as of {date.today():%Y-%m-%d})."]
+
+
+APPROVE = Decision(action="approve")
+COMMENTS = [
+    ("qualidade-do-ar", "question", "As leituras de PM2.5 da estação da Baixa incluem os dias de obras na Avenida?",
+     "Sim: as leituras são publicadas tal como medidas; os dias com obras estão assinalados como provisórios até "
+     "serem validados.", "Marta"),
+    ("qualidade-do-ar", "comment", "Seria útil ter também a média diária por estação, para comparar com os limites "
+     "legais.", None, None),
+    ("paragens-autocarro", "question", "Os horários das linhas vão ser publicados em GTFS?",
+     "Estamos a preparar esse conjunto com a STCP; acompanhe o pedido na página de pedidos.", None),
+]
+REQUESTS = [
+    ("Horários dos autocarros em GTFS", "Os horários completos das linhas, no formato GTFS, para usar em aplicações "
+     "de mobilidade.", "stcp", 37, "planned", "Em preparação com a STCP; previsto para o próximo trimestre."),
+    ("Ocupação dos parques em tempo real", "Lugares livres por parque de estacionamento, atualizados de minuto a "
+     "minuto.", "mobilidade", 21, None, None),
+    ("Consumo de água por freguesia", "Consumo mensal agregado por freguesia, sem dados de clientes.", None, 9, None,
+     None),
+]
+REUSES = [
+    ("Respira Porto", "https://respira-porto.example", "application", "Uma aplicação que avisa quando o ar da sua "
+     "rua piora.", "Associação Ar Limpo", ["qualidade-do-ar"]),
+    ("Onde reciclar?", "https://reciclar.example/porto", "visualization", "Mapa do contentor mais próximo para cada "
+     "tipo de resíduo.", "Estudantes da FEUP", ["contentores-residuos"]),
+    ("Sombras da cidade", "https://jornal.example/sombras", "article", "Uma reportagem sobre as árvores e o calor "
+     "nas ruas do Porto.", "Jornal de Notícias do Porto", ["arvoredo-urbano", "qualidade-do-ar"]),
+]
+
+
+def _participation(session: Session) -> None:
+    """A lived-in portal: questions answered, comments, requests with supporters, reuses — all moderated."""
+    for name, kind, body, answer, author in COMMENTS:
+        dataset = service.get_dataset(session, name)
+        comment = participation.submit_comment(session, dataset, CommentIn(kind=kind, body=body, author=author))
+        participation.moderate_comment(session, comment, APPROVE, ACTOR)
+        if answer:
+            participation.answer_comment(session, comment, answer, ACTOR)
+    for title, description, org, supporters, status, answer in REQUESTS:
+        request = participation.submit_request(session, RequestIn(title=title, description=description,
+                                                                  organization=org),
+                                               participation.new_supporter_token())
+        participation.moderate_request(session, request, APPROVE, ACTOR)
+        for _ in range(supporters - 1):
+            participation.support(session, request, participation.new_supporter_token())
+        if status:
+            participation.update_request(session, request, RequestUpdate(status=status, answer=answer), ACTOR)
+    for title, url, kind, description, author, datasets in REUSES:
+        reuse = participation.submit_reuse(session, ReuseIn(title=title, url=url, kind=kind, description=description,
+                                                            author=author, datasets=datasets))
+        participation.moderate_reuse(session, reuse, APPROVE, ACTOR)
