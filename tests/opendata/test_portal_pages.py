@@ -19,7 +19,9 @@ from praca.opendata import participation, portal_chart, preview, service
 from praca.opendata.models import Dataset
 from praca.opendata.pages import DatasetName
 from praca.opendata.participation_schemas import CommentIn, Decision
-from tests.opendata.factories import ACTOR, make_dataset, make_organization
+from praca.opendata.schemas import ResourceIn
+from praca.settings import Settings
+from tests.opendata.factories import ACTOR, make_dataset, make_organization, write_csv
 
 # --- a small HTML reader: texts by id, links, elements --------------------------------------------------------
 
@@ -27,6 +29,7 @@ from tests.opendata.factories import ACTOR, make_dataset, make_organization
 class Html(HTMLParser):
     VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
                       "wbr"})
+    CELLS = frozenset({"td", "th", "tr", "caption", "li", "dt", "dd", "p"})  # texts read apart, as shown
 
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -40,6 +43,8 @@ class Html(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         self.elements.append((tag, a))
+        if tag in self.CELLS:
+            self.handle_data(" ")
         if tag in self.VOID:
             return
         self._open.append((tag, a))
@@ -380,3 +385,131 @@ def test_map_points_come_from_the_coordinate_columns(readings: Path) -> None:
     assert first["geometry"] == {"type": "Point", "coordinates": [-8.61, 41.14]}
     assert first["properties"]["label"] == "Boavista"
     assert preview.coordinates([c for c in cols if c.id != "longitude"]) is None
+
+
+# --- a dataset with a table: preview, chart, map and API examples through the routes --------------------------------
+
+STATIONS = ("Boavista", "Aliados", "Campanhã")
+
+
+@pytest.fixture
+def air(session: Session, settings: Settings, tmp_path: Path) -> tuple[Dataset, str]:
+    """The air-quality dataset, published through the gate, with a 60-row CSV of readings at three stations."""
+    dataset = make_dataset(session)
+    rows = [{"estacao": STATIONS[i % 3], "no2": 10 + i % 40 + 0.5, "hora": f"2026-03-0{1 + i // 24} {i % 24:02d}:00:00",
+             "latitude": round(41.15 + (i % 3) * 0.01, 4), "longitude": round(-8.61 - (i % 3) * 0.01, 4)}
+            for i in range(60)]
+    resource = service.add_resource(session, settings, dataset, ResourceIn(name_pt="Leituras", name_en="Readings"),
+                                    ACTOR, upload=write_csv(tmp_path / "leituras.csv", rows), filename="leituras.csv")
+    version = service.publish(session, settings, dataset, ACTOR)
+    assert version.gate_passed, version.gate_report
+    return dataset, resource.public_id
+
+
+def test_a_table_resource_is_listed_with_its_downloads_and_first_preview_page(client, air) -> None:
+    rid = air[1]
+    html = page(client, "/data/qualidade-do-ar")
+    hrefs = {a["href"] for a in html.links}
+    assert f"/dataset/qualidade-do-ar/resource/{rid}/download/readings.csv" in hrefs  # resource_show's name
+    assert {f"/datastore/dump/{rid}?format={f}" for f in ("csv", "json", "parquet")} <= hrefs
+    assert html.text(f"preview-{rid}-caption") == "Leituras: Linhas 1 a 25 de 60."
+    assert [th.get("scope") for th in html.find("th")][:6] == ["col"] * 6
+    table = html.text(f"preview-{rid}-table")  # caption, headers, then row 1 as the CSV has it
+    assert table.startswith("Leituras: Linhas 1 a 25 de 60. # estacao no2 hora latitude longitude "
+                            "1 Boavista 10.5 2026-03-01 00:00:00 41.15 -8.61 2 Aliados 11.5 ")
+    assert table.endswith(" 25 Boavista 34.5 2026-03-02 00:00:00 41.15 -8.61")
+    assert "_search" not in table
+    assert html.link(f"preview-{rid}-next") == f"/data/qualidade-do-ar/resources/{rid}/preview?page=2"
+    assert not html.has(f"preview-{rid}-prev")
+
+
+def test_the_preview_pages_as_a_fragment_for_htmx_and_a_page_without_javascript(client, air) -> None:
+    rid = air[1]
+    url = f"/data/qualidade-do-ar/resources/{rid}/preview?page=2&lang=en"
+    fragment = client.get(url, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert "HX-Request" in fragment.headers["vary"]
+    html = Html(fragment.text)
+    assert html.text(f"preview-{rid}-caption") == "Readings: Rows 26 to 50 of 60."
+    assert html.find("a", id=f"preview-{rid}-next",
+                     hx_get=f"/data/qualidade-do-ar/resources/{rid}/preview?page=3&lang=en")
+    rows = [a for t, a in html.elements if t == "tr"]
+    assert len(rows) == 26  # the header and 25 rows
+    whole = page(client, url)
+    assert whole.find("html", lang="en") and whole.text(f"preview-{rid}-caption") == "Readings: Rows 26 to 50 of 60."
+    last = page(client, f"/data/qualidade-do-ar/resources/{rid}/preview?page=99")  # past the end: the last page
+    assert last.text(f"preview-{rid}-caption") == "Leituras: Linhas 51 a 60 de 60."
+    assert not last.has(f"preview-{rid}-next") and last.has(f"preview-{rid}-first")
+
+
+def test_the_chart_of_a_number_and_of_a_text_column(client, air) -> None:
+    rid = air[1]
+    html = page(client, "/data/qualidade-do-ar")  # a number by default: its distribution
+    assert html.text(f"chart-{rid}-title") == "Distribuição de no2"
+    assert html.find("svg", role="img", aria_labelledby=f"chart-{rid}-svg-title")
+    base = f"/data/qualidade-do-ar/resources/{rid}/chart"
+    text = Html(client.get(f"{base}?column=estacao&lang=en", headers={"HX-Request": "true"}).text)
+    assert text.text(f"chart-{rid}-title") == "The 3 most frequent values of estacao"
+    assert text.text(f"chart-{rid}-table") == ("The chart's numbers: The 3 most frequent values of estacao "
+                                                "estacao Rows Aliados 20 Boavista 20 Campanhã 20")
+    assert len(text.find("rect")) == 3
+    mean = page(client, f"{base}?column=no2&by=estacao&lang=en")  # the no-JS page, with its form
+    assert mean.text(f"chart-{rid}-title") == "Mean of no2 by estacao"
+    assert [o["value"] for o in mean.find("option") if "selected" in o] == ["no2", "estacao"]
+    bad = client.get(f"{base}?column=nao-existe")
+    assert bad.status_code == 422 and "Escolha uma coluna deste recurso." in Html(bad.text).text(f"chart-{rid}-error")
+
+
+def test_the_map_geojson_has_a_point_per_row(client, air) -> None:
+    rid = air[1]
+    html = page(client, "/data/qualidade-do-ar")
+    box = html.find("div", id=f"map-{rid}")[0]
+    assert box["data-geojson-url"] == f"/data/qualidade-do-ar/resources/{rid}/map.geojson"
+    assert box["aria-describedby"] == f"map-{rid}-alt"
+    response = client.get(box["data-geojson-url"])
+    assert response.headers["content-type"].startswith("application/geo+json")
+    data = response.json()
+    assert data["total"] == data["shown"] == 60
+    assert data["features"][0]["geometry"] == {"type": "Point", "coordinates": [-8.61, 41.15]}
+    assert data["features"][0]["properties"]["label"] == "Boavista"
+
+
+def test_api_examples_use_the_site_address_the_real_id_and_a_value_that_exists(client, session, air,
+                                                                               settings) -> None:
+    rid = air[1]
+    html = page(client, "/data/qualidade-do-ar")
+    examples = html.text(f"api-{rid}")
+    base = settings.base_url
+    assert f"curl '{base}/api/3/action/package_show?id=qualidade-do-ar'" in examples
+    assert f"--data-urlencode resource_id={rid}" in examples
+    assert "--data-urlencode 'filters={\"estacao\": \"Aliados\"}'" in examples
+    assert "--data-urlencode q=Aliados" in examples
+    assert f'FROM "{rid}" GROUP BY "estacao"' in examples
+    assert f"portal.action.datastore_search(resource_id='{rid}', filters={{'estacao': 'Aliados'}}, limit=5)" in examples
+    # the example's filter names rows that are in the resource's table
+    parquet = service.resource_path(settings, service.get_resource(session, rid).parquet)
+    assert duckdb.execute("SELECT count(*) FROM read_parquet($p) WHERE estacao = 'Aliados'",
+                          {"p": str(parquet)}).fetchone()[0] == 20
+
+
+def test_resources_of_other_or_unpublished_datasets_are_not_found(client, session, air) -> None:
+    dataset, rid = air
+    publish(session, make_dataset(session, name="contentores", title_pt="Contentores", title_en="Bins"))
+    for url in (f"/data/contentores/resources/{rid}/preview", "/data/qualidade-do-ar/resources/nao-existe/chart",
+                f"/data/qualidade-do-ar/resources/{rid}0/map.geojson"):
+        assert client.get(url).status_code == 404, url
+    service.withdraw(session, dataset, "Revisão dos dados.", ACTOR)
+    assert client.get(f"/data/qualidade-do-ar/resources/{rid}/preview").status_code == 404
+    assert client.get(f"/data/qualidade-do-ar/resources/{rid}/map.geojson").status_code == 404
+
+
+def test_a_damaged_table_leaves_the_dataset_page_and_its_downloads_working(client, session, settings, air) -> None:
+    rid = air[1]
+    parquet = service.resource_path(settings, service.get_resource(session, rid).parquet)
+    parquet.write_bytes(b"PAR1 not a parquet file any more")
+    html = page(client, "/data/qualidade-do-ar")
+    assert "Não é possível mostrar a pré-visualização desta tabela" in html.text(f"preview-{rid}-unavailable")
+    assert not html.has(f"preview-{rid}-table") and not html.has(f"map-{rid}")
+    assert f"/dataset/qualidade-do-ar/resource/{rid}/download/readings.csv" in {a["href"] for a in html.links}
+    broken = client.get(f"/data/qualidade-do-ar/resources/{rid}/preview")
+    assert broken.status_code == 422 and "Não é possível ler esta tabela neste momento." in broken.text

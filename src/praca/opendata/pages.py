@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -23,17 +24,19 @@ from praca.core.db import DbSession
 from praca.core.errors import InvalidInput, NotFound
 from praca.core.i18n import LOCALES, Locale, _
 from praca.opendata import participation, portal_chart, portal_view, preview, service
+from praca.opendata.ckan_dicts import download_name
 from praca.opendata.models import Dataset, Resource
 from praca.opendata.portal_examples import examples
 from praca.opendata.portal_search import SearchQuery, run, sort_choices
-from praca.opendata.vocab import FORMATS
 from praca.settings import Settings
 
 router = APIRouter(include_in_schema=False)
+log = structlog.get_logger(__name__)
 
 N_ = str  # marks a message for extraction; translated where it is shown
 
 PREVIEW_ROWS = 25
+CELL_CHARS = 200
 HISTORY_SHOWN = 8
 DUMP_FORMATS = ("csv", "json", "parquet")
 
@@ -142,15 +145,13 @@ class ResourceView:
     chart: dict[str, Any] | None
     map: dict[str, Any] | None
     examples: list[Any]
+    unavailable: bool = False  # a table whose preview could not be read just now
 
 
 def _download_url(dataset: Dataset, resource: Resource) -> tuple[str | None, bool]:
     """An upload's CKAN download address, or the link of a linked resource."""
-    if resource.file:
-        fmt = FORMATS.get(resource.format)
-        slug = "".join(ch if ch.isalnum() else "-" for ch in resource.name_en.lower()).strip("-") or "resource"
-        filename = f"{slug}.{fmt.extension if fmt else 'bin'}"
-        return f"/dataset/{dataset.name}/resource/{resource.public_id}/download/{filename}", False
+    if resource.file:  # the file name resource_show's `url` gives, so both addresses are the same
+        return f"/dataset/{dataset.name}/resource/{resource.public_id}/download/{download_name(resource)}", False
     return resource.url, True
 
 
@@ -166,15 +167,20 @@ def _resource_view(request: Request, dataset: Dataset, resource: Resource, lang:
         return view
     path = _parquet(settings, resource)
     view.dumps = [(fmt, f"/datastore/dump/{resource.public_id}?format={fmt}") for fmt in DUMP_FORMATS]
-    view.columns = preview.columns(path)
-    view.preview = _preview(request, dataset, resource, 1, lang)
-    view.chart = _chart(request, dataset, resource, view.columns, None, None, lang)
+    try:
+        view.columns = preview.columns(path)
+        view.preview = _preview(request, dataset, resource, view.columns, 1, lang)
+        view.chart = _chart(request, dataset, resource, view.columns, None, None, lang)
+        sample = preview.example_filter(path, view.columns)
+    except InvalidInput as exc:  # a file too slow or unreadable: the page and its downloads still work
+        log.warning("opendata.preview_unavailable", resource=resource.public_id, reason=exc.message)
+        view.columns, view.preview, view.chart, sample = [], None, None, None
+        view.unavailable = True
     where = preview.coordinates(view.columns)
     if where is not None:
         view.map = {"url": _with_lang(f"{_base(dataset, resource)}/map.geojson", lang), "lat": where.lat.id,
                     "lon": where.lon.id}
-    view.examples = examples(settings.base_url, dataset.name, resource.public_id,
-                             preview.example_filter(path, view.columns))
+    view.examples = examples(settings.base_url, dataset.name, resource.public_id, sample)
     return view
 
 
@@ -220,43 +226,33 @@ def dataset_page(request: Request, session: DbSession, locale: Locale, name: str
 
 # --- the preview table ------------------------------------------------------------------------------------------
 
-def _preview(request: Request, dataset: Dataset, resource: Resource, page: int, lang: str | None) -> dict[str, Any]:
-    """One page of rows through the datastore, as the API would give them, with the pager's links."""
-    from praca.opendata import datastore
-
-    path = _parquet(_settings(request), resource)
-    first = datastore.search(path, resource_id=resource.public_id, limit=PREVIEW_ROWS, offset=0, include_total=True)
-    total = int(first.get("total") or 0)
-    pages = max(1, -(-total // PREVIEW_ROWS))
-    page = min(max(page, 1), pages)
-    result = first if page == 1 else datastore.search(
-        path, resource_id=resource.public_id, limit=PREVIEW_ROWS, offset=(page - 1) * PREVIEW_ROWS,
-        include_total=False)
-    fields = [f["id"] for f in result.get("fields", []) if f["id"] != "_id"]
-    offset = (page - 1) * PREVIEW_ROWS
-    rows = []
-    for i, record in enumerate(result.get("records", [])):
-        values = record if isinstance(record, dict) else dict(zip([f["id"] for f in result["fields"]], record,
-                                                                  strict=False))
-        rows.append((values.get("_id", offset + i + 1), [_cell(values.get(f)) for f in fields]))
+def _preview(request: Request, dataset: Dataset, resource: Resource, columns: list[preview.Column], page: int,
+             lang: str | None) -> dict[str, Any]:
+    """One page of rows (25) with the pager's links; each row numbered as the API's `_id`."""
+    table = preview.table_page(_parquet(_settings(request), resource), columns, page=page, size=PREVIEW_ROWS)
+    rows = [(table.first + i, [_cell(value) for value in record]) for i, record in enumerate(table.records)]
     base = f"{_base(dataset, resource)}/preview"
 
     def link(n: int) -> str:
         return _with_lang(f"{base}?page={n}", lang)
 
-    return {"id": resource.public_id, "fields": fields, "rows": rows, "total": total, "page": page, "pages": pages,
-            "first_row": offset + 1 if total else 0, "last_row": min(total, offset + PREVIEW_ROWS),
+    page, pages = table.page, table.pages
+    return {"id": resource.public_id, "fields": [c.id for c in columns], "rows": rows, "total": table.total,
+            "page": page, "pages": pages, "first_row": table.first if table.total else 0,
+            "last_row": table.first + len(rows) - 1 if rows else 0,
             "first_url": link(1) if page > 1 else None, "prev_url": link(page - 1) if page > 1 else None,
             "next_url": link(page + 1) if page < pages else None,
             "last_url": link(pages) if page < pages else None}
 
 
 def _cell(value: Any) -> str:
+    """A value as the preview shows it: long texts (a GeoJSON shape) shortened; the downloads have them whole."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value)) if abs(value) < 1e15 else str(value)
-    return str(value)
+    text = str(value)
+    return text if len(text) <= CELL_CHARS else text[:CELL_CHARS - 1] + "…"
 
 
 def _page_number(request: Request) -> int:
@@ -271,7 +267,8 @@ def preview_page(request: Request, session: DbSession, locale: Locale, name: str
     if resource is None:
         return _not_found(request, _("No table with this address in the catalogue."))
     dataset = service.get_dataset(session, name)
-    table = _preview(request, dataset, resource, _page_number(request), _lang(request))
+    columns = preview.columns(_parquet(_settings(request), resource))
+    table = _preview(request, dataset, resource, columns, _page_number(request), _lang(request))
     context = {"dataset": dataset, "r": _light_view(dataset, resource), "p": table}
     if _htmx(request):
         return _page(request, "opendata/_portal_preview.html", context)

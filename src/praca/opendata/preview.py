@@ -1,15 +1,19 @@
-"""What the dataset page draws from a resource's Parquet: its columns, a chart of one column, map points.
+"""What the dataset page reads from a resource's Parquet: its columns, a page of rows, a chart of one column,
+map points.
 
-The preview table goes through `datastore.search` like the API; these few aggregate queries are the
-page's own, so each runs in a fresh in-memory DuckDB that may read this one file and nothing else
-(`allowed_paths`, external access off, configuration locked) and is interrupted after a few seconds.
-Column names come from the file's own schema and are quoted, never taken raw from the request.
+The page reads the file itself rather than through the datastore module, so it depends only on the file's
+layout (tabular.py: the publisher's columns in file order, `_`-prefixed columns the datastore's own, CKAN's
+`_id` the row's number in the file). Each read runs in a fresh in-memory DuckDB that may read this one
+file and nothing else (`allowed_paths`, external access off, no extension autoloading, configuration
+locked), so it can write nothing anywhere, and it is interrupted after a few seconds. Column names come
+from the file's own schema and are quoted, never taken raw from the request.
 """
 # ruff: noqa: S608 -- SQL is composed from quoted column names of the file's own schema and constants;
 # values reach it only as bound parameters, the file's path as a quoted literal.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import unicodedata
@@ -31,6 +35,9 @@ CATEGORIES = 15  # a number by category: the categories with most rows
 MAX_BUCKETS = 40  # a number over time: at most this many periods
 MAX_POINTS = 3000  # the map: at most this many points
 POPUP_COLUMNS = 4  # the map: columns shown in a point's popup besides its label
+GEOMETRY = "geometry"  # a GeoJSON upload's shapes, as GeoJSON text (tabular.py)
+MAX_SHAPE_CHARS = 20_000  # a larger shape is drawn as its point
+GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
 
 NUMBER, TIME, TEXT, OTHER = "number", "time", "text", "other"
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
@@ -70,9 +77,13 @@ def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+ROW_NUMBER = "file_row_number"  # DuckDB's row number within the file: CKAN's `_id` minus one
+
+
 @contextmanager
-def _reader(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A DuckDB that can read `path` only, for at most TIMEOUT_S seconds per query batch."""
+def _reader(path: Path, too_long: str = N_("This chart took too long to compute.")) -> Iterator[
+        duckdb.DuckDBPyConnection]:
+    """A DuckDB that can read `path` (as the view `t`) and nothing else, for at most TIMEOUT_S seconds."""
     con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
                                              "autoload_known_extensions": False, "threads": 2})
     timer = threading.Timer(TIMEOUT_S, con.interrupt)
@@ -85,17 +96,21 @@ def _reader(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         timer.start()
         yield con
     except duckdb.InterruptException:
-        raise InvalidInput(N_("This chart took too long to compute."), field="column") from None
+        raise InvalidInput(too_long, field="column") from None
+    except duckdb.Error as exc:  # a file gone or damaged since its upload: say so, not a server error
+        raise InvalidInput(N_("This table cannot be read at the moment."), field="resource_id",
+                           details={"reason": type(exc).__name__}) from None
     finally:
         timer.cancel()
         con.close()
 
 
 def columns(path: Path) -> list[Column]:
-    """The file's columns in order, with the kind of chart each allows."""
+    """The file's columns in order, with the kind of chart each allows; the datastore's own columns
+    (named with a leading "_", like `_search`) are not the publisher's data and are left out."""
     with _reader(path) as con:
         rows = con.execute("DESCRIBE SELECT * FROM t").fetchall()
-    return [Column(name, kind=_kind(str(t)), type=str(t)) for name, t, *_ in rows]
+    return [Column(name, kind=_kind(str(t)), type=str(t)) for name, t, *_ in rows if not name.startswith("_")]
 
 
 def column(cols: list[Column], name: str | None) -> Column:
@@ -103,6 +118,37 @@ def column(cols: list[Column], name: str | None) -> Column:
     if found is None:
         raise InvalidInput(N_("Choose a column of this resource."), field="column")
     return found
+
+
+# --- the preview table --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rows:
+    page: int  # 1-based; a page past the end is the last one
+    pages: int
+    total: int
+    first: int  # the row number (CKAN's `_id`) of the first record
+    records: list[tuple[Any, ...]]  # values in the order of the columns asked for
+
+
+def table_page(path: Path, cols: list[Column], *, page: int, size: int) -> Rows:
+    """One page of rows in file order. The page is a range of row numbers, which DuckDB answers from
+    the row groups that hold it, so the last page of ten million rows is as quick as the first; the
+    total comes from the file's footer."""
+    select = ", ".join(quote(c.id) for c in cols) or "NULL"
+    with _reader(path, N_("This table took too long to read.")) as con:
+        total = int(con.execute("SELECT count(*) FROM t").fetchone()[0])
+        pages = max(1, -(-total // size))
+        page = min(max(page, 1), pages)
+        low = (page - 1) * size
+        if any(c.id == ROW_NUMBER for c in cols):  # the publisher's own column shadows DuckDB's number
+            records = con.execute(f"SELECT {select} FROM t LIMIT {size} OFFSET {low}").fetchall()
+        else:
+            numbered = f"read_parquet({_literal(path)}, file_row_number = true)"
+            records = con.execute(f"SELECT {select} FROM {numbered} WHERE {ROW_NUMBER} >= $low AND "
+                                  f"{ROW_NUMBER} < $high ORDER BY {ROW_NUMBER}",
+                                  {"low": low, "high": low + size}).fetchall()
+    return Rows(page=page, pages=pages, total=total, first=low + 1, records=records)
 
 
 # --- charts -------------------------------------------------------------------------------------------------
@@ -270,23 +316,43 @@ def coordinates(cols: list[Column]) -> Coordinates | None:
 
 
 def points(path: Path, where: Coordinates, cols: list[Column]) -> dict[str, Any]:
-    """Up to MAX_POINTS rows as GeoJSON points; each carries a label and a few columns for its popup."""
+    """Up to MAX_POINTS rows as GeoJSON features, each with a label and a few columns for its popup.
+
+    A GeoJSON upload keeps each feature's shape in a `geometry` text column (tabular.py): that shape is
+    drawn when it is small enough; otherwise, and for plain tables, the row's point."""
     lat, lon = quote(where.lat.id), quote(where.lon.id)
-    shown = [c for c in cols if c.id not in (where.lat.id, where.lon.id) and c.kind != OTHER][:POPUP_COLUMNS + 1]
+    shape = next((c for c in cols if c.id == GEOMETRY and c.type == "VARCHAR"), None)
+    skip = {where.lat.id, where.lon.id, GEOMETRY}
+    shown = [c for c in cols if c.id not in skip and c.kind != OTHER][:POPUP_COLUMNS + 1]
     label = next((c for c in shown if c.kind == TEXT), None)
-    select = ", ".join(f"{quote(c.id)}::VARCHAR" for c in shown)
+    select = "".join(f", {quote(c.id)}::VARCHAR" for c in shown)
+    shape_select = f", {quote(shape.id)}" if shape else ", NULL"
     valid = f"{lat}::DOUBLE BETWEEN -90 AND 90 AND {lon}::DOUBLE BETWEEN -180 AND 180"
     with _reader(path) as con:
         total = con.execute(f"SELECT count(*) FROM t WHERE {valid}").fetchone()[0]
-        rows = con.execute(f"SELECT {lat}::DOUBLE, {lon}::DOUBLE{', ' + select if select else ''} FROM t "
+        rows = con.execute(f"SELECT {lat}::DOUBLE, {lon}::DOUBLE{shape_select}{select} FROM t "
                            f"WHERE {valid} LIMIT {MAX_POINTS}").fetchall()
     features = []
     for row in rows:
-        values = dict(zip((c.id for c in shown), row[2:], strict=True))
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [row[1], row[0]]},
+        values = dict(zip((c.id for c in shown), row[3:], strict=True))
+        features.append({"type": "Feature", "geometry": _geometry(row[2]) or {"type": "Point",
+                                                                               "coordinates": [row[1], row[0]]},
                          "properties": {"label": values.get(label.id) if label else None,
                                         "fields": [[k, v] for k, v in values.items() if k != (label and label.id)]}})
     return {"type": "FeatureCollection", "features": features, "total": int(total), "shown": len(features)}
+
+
+def _geometry(text: str | None) -> dict[str, Any] | None:
+    """A feature's GeoJSON geometry, when it is one and small; None otherwise."""
+    if not text or len(text) > MAX_SHAPE_CHARS:
+        return None
+    try:
+        geometry = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES:
+        return None
+    return geometry
 
 
 # --- an example filter for the API examples -----------------------------------------------------------------
