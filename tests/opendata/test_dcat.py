@@ -179,6 +179,8 @@ def test_turtle_rdf_xml_and_json_ld_hold_the_same_graph(client: TestClient, cata
     turtle, xml, jsonld = (fetch(client, f"{path}.{ext}") for ext in ("ttl", "rdf", "jsonld"))
     assert len(turtle) > 50
     assert isomorphic(turtle, xml) and isomorphic(turtle, jsonld)
+    text = client.get(f"{path}.ttl").text  # vocabularies by prefixed name, as rdflib writes them
+    assert "@prefix dcat: <http://www.w3.org/ns/dcat#> ." in text and " a dcat:Catalog ;" in text
     context = json.loads(client.get(f"{path}.jsonld").content)["@context"]
     assert isinstance(context, dict) and context["dcat"] == str(DCAT)  # inline: parses offline
 
