@@ -29,7 +29,7 @@ from praca.core import auth
 from praca.core.db import request_session
 from praca.core.errors import Conflict, Forbidden, InvalidInput, PracaError, TooLarge, Unauthenticated, UnsupportedMedia
 from praca.core.errors import NotFound as PracaNotFound
-from praca.opendata import ckan_actions, ckan_writes, service
+from praca.opendata import ckan_actions, ckan_files, ckan_writes, service
 from praca.opendata.ckan_base import (
     ACTIONS,
     CkanError,
@@ -44,9 +44,11 @@ from praca.opendata.ckan_dicts import CKAN_FIELD, validation_error
 
 log = structlog.get_logger(__name__)
 router = APIRouter(include_in_schema=False)
+router.include_router(ckan_files.router)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # a JSON or form body; files go as multipart
 MAX_UPLOAD_BYTES = 1024**3  # one resource file sent through the API
+MULTIPART_OVERHEAD = 1024**2  # the form's other fields and boundaries around the file
 assert ckan_actions and ckan_writes  # imported for their @action registrations
 
 
@@ -112,8 +114,12 @@ async def _request_data(request: Request, side_effect_free: bool) -> tuple[dict[
         return _mixed(list(request.query_params.multi_items())), {}
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
-        form = await _capped(request, MAX_UPLOAD_BYTES + MAX_BODY_BYTES).form(max_files=4, max_fields=200)
+        form = await _capped(request, MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD).form(max_files=4, max_fields=200)
         files = {k: v for k, v in form.multi_items() if isinstance(v, UploadFile)}
+        if any((f.size or 0) > MAX_UPLOAD_BYTES for f in files.values()):
+            for f in files.values():
+                await f.close()
+            raise _TooLarge
         fields = [(k, v) for k, v in form.multi_items() if not isinstance(v, UploadFile)]
         return _mixed(fields), files
     capped = _capped(request, MAX_BODY_BYTES)
@@ -155,8 +161,9 @@ def _spool(settings: Any, files: dict[str, UploadFile]) -> dict[str, Upload]:
 # --- running the action ------------------------------------------------------------------------------------------
 
 def _user(session: Any, request: Request) -> auth.User | None:
-    header = request.headers.get("authorization") or request.headers.get("x-ckan-api-key") or ""
-    token = header.removeprefix("Bearer ").strip()
+    header = (request.headers.get("authorization") or request.headers.get("x-ckan-api-key") or "").strip()
+    scheme, _, rest = header.partition(" ")
+    token = rest.strip() if scheme.lower() == "bearer" else header
     if not token:
         return None
     user = auth.user_for_api_token(session, token)

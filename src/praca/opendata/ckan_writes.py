@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from praca.core.errors import InvalidInput, TooLarge
 from praca.core.errors import NotFound as PracaNotFound
 from praca.opendata import service
 from praca.opendata.ckan_actions import get_dataset
@@ -203,8 +204,14 @@ def resource_create(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     dataset = get_dataset(ctx, {"id": required(data, "package_id")})
     upload = ctx.uploads.get("upload")
     meta = resource_in(data, upload.filename if upload else None)
-    resource = service.add_resource(ctx.session, ctx.settings, dataset, meta, user.actor,
-                                    upload=upload.path if upload else None,
-                                    filename=upload.filename if upload else None)
+    try:
+        resource = service.add_resource(ctx.session, ctx.settings, dataset, meta, user.actor,
+                                        upload=upload.path if upload else None,
+                                        filename=upload.filename if upload else None)
+    except (InvalidInput, TooLarge) as exc:
+        if exc.details.get("field"):
+            raise
+        # The file itself is at fault (ragged rows, an encoding, its size): CKAN names the upload.
+        raise Invalid({"upload" if upload else "url": [exc.message], "details": exc.details}) from None
     ctx.session.commit()
     return resource_dict(resource, dataset, ctx.base_url)
