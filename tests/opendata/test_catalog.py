@@ -28,6 +28,7 @@ def test_a_new_dataset_is_a_draft_with_its_first_version(session: Session) -> No
 
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("name", "Qualidade do Ar", "should match pattern"),
+    ("name", "requests", "name of a portal page"),
     ("themes", ["WEATHER"], "unknown theme 'WEATHER'"),
     ("license_id", "proprietary", "unknown licence"),
     ("frequency", "SOMETIMES", "unknown frequency"),

@@ -11,6 +11,7 @@ from praca.core.db import refuse_nul
 from praca.opendata.vocab import FORMATS, FREQUENCIES, LICENSES, THEMES
 
 NAME_PATTERN = r"^[a-z0-9_-]{2,100}$"  # CKAN's rule for dataset and organisation names
+RESERVED_NAMES = frozenset({"requests", "reuses", "new", "search"})  # the portal's own pages under /data/
 
 
 def _known(vocabulary: dict[str, object], what: str):
@@ -57,6 +58,8 @@ class DatasetIn(BaseModel):
 
     @model_validator(mode="after")
     def _coherent(self) -> DatasetIn:
+        if self.name in RESERVED_NAMES:
+            raise ValueError(f"'{self.name}' is the name of a portal page; choose another dataset name")
         if self.temporal_start and self.temporal_end and self.temporal_end < self.temporal_start:
             raise ValueError("temporal_end is before temporal_start")
         if self.spatial_bbox:
