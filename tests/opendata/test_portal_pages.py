@@ -4,6 +4,7 @@ and map. Fixture datasets are built through the catalogue's service, as stewards
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
@@ -513,3 +514,29 @@ def test_a_damaged_table_leaves_the_dataset_page_and_its_downloads_working(clien
     assert f"/dataset/qualidade-do-ar/resource/{rid}/download/readings.csv" in {a["href"] for a in html.links}
     broken = client.get(f"/data/qualidade-do-ar/resources/{rid}/preview")
     assert broken.status_code == 422 and "Não é possível ler esta tabela neste momento." in broken.text
+
+
+def test_a_geojson_upload_draws_its_shapes_on_the_map_and_charts_its_properties(client, session, settings,
+                                                                                tmp_path) -> None:
+    square = [[[-8.61, 41.15], [-8.60, 41.15], [-8.60, 41.16], [-8.61, 41.16], [-8.61, 41.15]]]
+    features = [{"type": "Feature", "properties": {"jardim": "Jardim do Marquês", "area_ha": 1.5},
+                 "geometry": {"type": "Polygon", "coordinates": square}},
+                {"type": "Feature", "properties": {"jardim": "Passeio Alegre", "area_ha": 2.5},
+                 "geometry": {"type": "Point", "coordinates": [-8.67, 41.15]}}]
+    source = tmp_path / "jardins.geojson"
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    dataset = make_dataset(session, name="jardins", title_pt="Jardins", title_en="Gardens")
+    rid = service.add_resource(session, settings, dataset, ResourceIn(name_pt="Jardins", name_en="Gardens"), ACTOR,
+                               upload=source, filename="jardins.geojson").public_id
+    assert service.publish(session, settings, dataset, ACTOR).gate_passed
+    html = page(client, "/data/jardins")
+    box = html.find("div", id=f"map-{rid}")[0]
+    shapes = client.get(box["data-geojson-url"]).json()["features"]
+    assert [f["geometry"] for f in shapes] == [{"type": "Polygon", "coordinates": square},
+                                               {"type": "Point", "coordinates": [-8.67, 41.15]}]
+    assert shapes[0]["properties"] == {"label": "Jardim do Marquês", "fields": [["area_ha", "1.5"]]}
+    # the shapes' text is drawn, not charted; the example filters on a real property
+    options = [o["value"] for o in html.find("option") if o.get("value")]
+    assert "geometry" not in options and {"jardim", "area_ha"} <= set(options)
+    assert client.get(f"/data/jardins/resources/{rid}/chart?column=geometry").status_code == 422
+    assert "--data-urlencode 'filters={\"jardim\": \"Jardim do Marquês\"}'" in html.text(f"api-{rid}")

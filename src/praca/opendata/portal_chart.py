@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from praca.core.i18n import _
 from praca.opendata.portal_view import fmt_date, fmt_int, fmt_num
-from praca.opendata.preview import NUMBER, TEXT, TIME, Chart, Column
+from praca.opendata.preview import GEOMETRY, NUMBER, TEXT, TIME, Chart, Column
 
 N_ = str  # marks a message for extraction; translated where it is shown
 
@@ -56,13 +56,18 @@ class ChartView:
     zero_x: float = LABEL_WIDTH
 
 
+def _shape(col: Column) -> bool:
+    """A GeoJSON upload's shapes (GeoJSON text, one per row): drawn on the map, never counted."""
+    return col.id == GEOMETRY and col.type == "VARCHAR"
+
+
 def chartable(cols: list[Column]) -> list[Column]:
-    return [c for c in cols if c.kind in (NUMBER, TIME, TEXT)]
+    return [c for c in cols if c.kind in (NUMBER, TIME, TEXT) and not _shape(c)]
 
 
 def group_columns(cols: list[Column]) -> list[Column]:
     """Columns a number can be shown by: categories and times."""
-    return [c for c in cols if c.kind in (TEXT, TIME)]
+    return [c for c in cols if c.kind in (TEXT, TIME) and not _shape(c)]
 
 
 def _key_label(chart: Chart, key: object) -> str:

@@ -360,7 +360,7 @@ def _geometry(text: str | None) -> dict[str, Any] | None:
 def example_filter(path: Path, cols: list[Column]) -> tuple[str, Any] | None:
     """A real (column, value) of this resource: the most frequent value of its first text column,
     so the example `filters` returns rows."""
-    col = next((c for c in cols if c.kind == TEXT and c.type == "VARCHAR"), None)
+    col = next((c for c in cols if c.kind == TEXT and c.type == "VARCHAR" and c.id != GEOMETRY), None)
     if col is None:
         col = next((c for c in cols if c.kind == NUMBER and c.integer), None)
     if col is None:

@@ -45,6 +45,8 @@ function drawMap(box) {
     })
     .then((data) => {
       const layer = L.geoJSON(data, {
+        // a GeoJSON upload's lines and areas; points are drawn as circles
+        style: () => ({ color: '#0b4f8a', weight: 2, fillColor: '#0b4f8a', fillOpacity: 0.25, className: 'data-shape' }),
         pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
           radius: 6, color: '#1a1a1a', weight: 1, fillColor: '#0b4f8a', fillOpacity: 0.85, className: 'data-point',
         }),
