@@ -21,7 +21,7 @@ from rdflib.namespace import DCTERMS as DCT
 from rdflib.namespace import FOAF, RDF, SKOS
 from sqlalchemy.orm import Session
 
-from praca.opendata import service
+from praca.opendata import demo, service
 from praca.opendata.models import Dataset
 from praca.opendata.schemas import DatasetIn, ResourceIn
 from praca.settings import Settings
@@ -163,6 +163,24 @@ def test_one_dataset_records_conform_to_dcat_ap(client: TestClient, catalogue: C
         response = client.get(f"/dataset/{dataset.name}.ttl")
         assert response.status_code == 200
         assert_conforms(response.content, tmp_path / f"{dataset.name}.ttl")
+
+
+def test_the_demo_catalogue_conforms(client: TestClient, session: Session, settings: Settings,
+                                     tmp_path: Path) -> None:
+    """The demo city's catalogue, as harvesters first see it; what the gate refused is not in it."""
+    demo.seed(session, settings)
+    session.expire_all()
+    response = client.get("/catalog.ttl")
+    assert_conforms(response.content, tmp_path / "demo.ttl")
+    graph = Graph().parse(data=response.content, format="turtle")
+    public = service.public_datasets(session)
+    assert len(public) >= 10
+    assert set(graph.subjects(RDF.type, DCAT.Dataset)) == {uri(settings, d) for d in public}
+    unpublished = set(service.dataset_names(session, include_unpublished=True)) - {d.name for d in public}
+    assert unpublished  # the demo seeds a dataset with personal data, which the gate refuses
+    for name in unpublished:
+        hidden = service.get_dataset(session, name, include_unpublished=True)
+        assert (uri(settings, hidden), None, None) not in graph
 
 
 def test_an_empty_catalogue_conforms(client: TestClient, tmp_path: Path) -> None:
