@@ -4,6 +4,7 @@ deletion, the history and the audit entries, in both languages."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from praca.core.audit import AuditEntry
 from praca.opendata import service, staff_pages
-from praca.opendata.models import Dataset, Resource
+from praca.opendata.models import Dataset, DatasetVersion, Resource
 from tests.dpo.pages import csrf_from, error_fields, login, text_of
 from tests.factories import make_user
 from tests.opendata.factories import make_dataset, make_organization
@@ -258,6 +259,41 @@ def test_an_invalid_edit_changes_nothing(client, session, draft, steward):
 
 # --- resources --------------------------------------------------------------------------------------------------
 
+def test_a_csv_upload_becomes_a_table_whose_columns_can_be_quasi_identifiers(client, session, settings, draft,
+                                                                               steward):
+    response = upload(client, draft.public_id, CLEAN_CSV)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].endswith("?done=resource_added")
+    [resource] = session.scalars(select(Resource)).all()
+    assert resource.format == "CSV" and resource.rows == 2
+    assert [f["id"] for f in resource.fields] == ["estacao", "hora", "no2"]
+    assert (settings.data_dir / resource.file).read_text() == CLEAN_CSV
+    assert (settings.data_dir / resource.parquet).is_file()
+    assert not list((settings.data_dir / "opendata" / "incoming").iterdir())  # the spooled copy is gone
+    page = client.get(f"/staff/data/{draft.public_id}").text
+    assert "<code>estacao</code>" in page and "Leituras" in page
+    form = client.get(f"/staff/data/{draft.public_id}/edit").text
+    assert 'name="quasi_identifiers" value="estacao"' in form and 'name="quasi_identifiers" value="no2"' in form
+    response = post(client, f"/staff/data/{draft.public_id}/edit",
+                    {**FORM, "quasi_identifiers": ["estacao", "hora"], "k_threshold": "5"})
+    assert response.status_code == 303
+    assert draft.quasi_identifiers == ["estacao", "hora"] and draft.k_threshold == 5
+    assert "resource_added" in [v.change for v in service.history(session, draft)]
+
+
+def test_a_ragged_csv_is_refused_with_its_line_numbers_and_nothing_is_stored(client, session, settings, draft,
+                                                                             steward):
+    ragged = "estacao,hora,no2\nAliados,00:00,21.5\nBoavista,00:00,18.0,extra\nCampanhã,00:00\n"
+    response = upload(client, draft.public_id, ragged)
+    assert response.status_code == 422
+    assert error_fields(response.text) == ["file"]
+    text = text_of(response.text)
+    assert "Não foi possível ler o ficheiro como tabela, por isso nada foi guardado." in text
+    assert "Linha 3" in text and "Linha 4" in text
+    assert count(session, Resource) == 0 and stored_files(settings.data_dir) == []
+    assert service.latest_version(session, draft).number == 1
+    assert 'value="Leituras"' in response.text
+
 
 def test_a_file_over_the_limit_is_refused_before_it_is_read(client, session, settings, draft, steward, monkeypatch):
     monkeypatch.setattr(staff_pages, "UPLOAD_MAX_BYTES", 1024)
@@ -304,7 +340,154 @@ def test_resource_form_errors(client, session, settings, draft, steward, fields,
     assert count(session, Resource) == 0 and stored_files(settings.data_dir) == []
 
 
+def test_a_link_and_a_removal(client, session, settings, draft, steward):
+    response = post(client, f"/staff/data/{draft.public_id}/resources/new",
+                    {"name_pt": "Portal", "name_en": "Portal", "url": "https://dados.cm-porto.example/ar.html"})
+    assert response.status_code == 303
+    assert upload(client, draft.public_id, CLEAN_CSV).status_code == 303
+    link, table = session.scalars(select(Resource).order_by(Resource.position)).all()
+    assert link.format == "HTML" and link.file is None and table.position == 1
+    assert stored_files(settings.data_dir)
+    response = post(client, f"/staff/data/{draft.public_id}/resources/{table.public_id}/remove")
+    assert response.status_code == 303 and response.headers["location"].endswith("?done=resource_removed")
+    assert [r.public_id for r in session.scalars(select(Resource))] == [link.public_id]
+    assert stored_files(settings.data_dir) == []
+    latest = service.latest_version(session, draft)
+    assert latest.change == "resource_removed" and latest.changed_fields == [f"resource:{table.public_id}"]
+    history = text_of(client.get(f"/staff/data/{draft.public_id}/history").text)
+    assert "Recurso removido" in history and "recurso Leituras" in history
+
+
 # --- publication through the gate ----------------------------------------------------------------------------
+
+def test_a_clean_dataset_is_published(client, session, draft, steward):
+    assert upload(client, draft.public_id, CLEAN_CSV).status_code == 303
+    response = post(client, f"/staff/data/{draft.public_id}/publish")
+    assert response.status_code == 303 and response.headers["location"].endswith("?done=published")
+    assert draft.state == "active"
+    version = service.latest_version(session, draft)
+    assert version.change == "published" and version.gate_passed is True and version.gate_report["passed"]
+    page = client.get(response.headers["location"]).text
+    assert "passou o controlo de publicação e está publicado" in page and 'href="/data/qualidade-do-ar"' in page
+    listed = client.get("/staff/data").text
+    assert "Publicado" in listed and f'/staff/data/{draft.public_id}/gate/{version.number}">' in listed
+    assert actions(session, draft)[-1] == "opendata.dataset.published"
+
+
+def refuse(client, session, dataset) -> DatasetVersion:
+    assert upload(client, dataset.public_id, PERSONAL_CSV, "consumos.csv").status_code == 303
+    response = post(client, f"/staff/data/{dataset.public_id}/publish")
+    version = service.latest_version(session, dataset)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/staff/data/{dataset.public_id}/gate/{version.number}"
+    return version
+
+
+def test_a_refusal_shows_the_failing_columns_and_why(client, session, draft, steward):
+    version = refuse(client, session, draft)
+    assert draft.state == "draft"
+    assert version.change == "gate_refused" and version.gate_passed is False
+    report = version.gate_report["resources"][0]
+    assert {(f["column"], f["kind"]) for f in report["findings"] if f["severity"] == "fail"} >= {
+        ("email", "email"), ("nif", "nif")}
+    html = client.get(f"/staff/data/{draft.public_id}/gate/{version.number}").text
+    text = text_of(html)
+    assert "Recusado" in text and "Nada foi publicado" in text
+    table = html.split('class="findings"')[1].split("</table>")[0]
+    assert "<code>email</code>" in table and "<code>nif</code>" in table
+    assert "Endereços de e-mail" in table and "Números de contribuinte (NIF)" in table
+    assert "Impede a publicação" in table and "1, 2, 3" in text_of(table)
+    assert "pessoa1@exemplo.pt" not in html and nif("20000001") not in html  # masked examples only
+    assert "p***@e***.pt" in html
+    assert 'id="override-reason"' not in html and "Só o Encarregado da Proteção de Dados" in text
+    overview = client.get(f"/staff/data/{draft.public_id}").text
+    assert 'id="gate-refused"' in overview
+    assert "Recusado" in client.get("/staff/data").text
+    assert actions(session, draft)[-1] == "opendata.dataset.gate_refused"
+
+
+def test_small_groups_are_shown_with_their_rows(client, session, draft, steward):
+    rows = "idade,codigo_postal,valor\n" + "".join(f"{30 + i % 2},4000-{i:03d},1\n" for i in range(12))
+    assert upload(client, draft.public_id, rows).status_code == 303
+    post(client, f"/staff/data/{draft.public_id}/edit",
+         {**FORM, "quasi_identifiers": ["idade", "codigo_postal"], "k_threshold": "5"})
+    post(client, f"/staff/data/{draft.public_id}/publish")
+    version = service.latest_version(session, draft)
+    assert version.gate_passed is False
+    html = client.get(f"/staff/data/{draft.public_id}/gate/{version.number}?lang=en").text
+    section = text_of(html.split('class="facts k-anonymity"')[1].split("</dl>")[0])
+    assert "Smallest group 1 (at least 5 needed)" in section
+    assert "12 of 12 groups, 12 rows" in section
+    assert "Quasi-identifiers declared: idade , codigo_postal · k = 5" in text_of(html)
+
+
+def test_only_the_dpo_overrides_and_only_with_a_reason(client, session, draft, steward):
+    version = refuse(client, session, draft)
+    url = f"/staff/data/{draft.public_id}/gate/{version.number}/override"
+    reason = "Os NIF são de empresas fornecedoras, publicados no portal BASE."
+    assert post(client, url, {"reason": reason}).status_code == 403
+
+    as_role(client, session, "admin")
+    assert 'id="override-reason"' not in client.get(f"/staff/data/{draft.public_id}/gate/{version.number}").text
+    assert post(client, url, {"reason": reason}).status_code == 403
+
+    dpo = as_role(client, session, "dpo")
+    page = client.get(f"/staff/data/{draft.public_id}/gate/{version.number}").text
+    assert 'id="override-reason"' in page
+    short = post(client, url, {"reason": "ok"})
+    assert short.status_code == 422 and error_fields(short.text) == ["override-reason"]
+    assert draft.state == "draft"
+
+    response = post(client, url, {"reason": reason})
+    assert response.status_code == 303 and response.headers["location"].endswith("?done=overridden")
+    assert draft.state == "active"
+    latest = service.latest_version(session, draft)
+    assert latest.change == "published_by_override" and latest.override_reason == reason
+    assert latest.override_by == dpo.actor and latest.gate_report == version.gate_report
+    assert actions(session, draft)[-2:] == ["opendata.dataset.published_by_override", "opendata.gate.overridden"]
+    kept = client.get(f"/staff/data/{draft.public_id}/gate/{latest.number}").text
+    assert reason in kept and "Publicado por decisão do Encarregado" in kept and 'id="override-reason"' not in kept
+    twice = post(client, f"/staff/data/{draft.public_id}/gate/{latest.number}/override", {"reason": reason})
+    assert twice.status_code == 422 and service.latest_version(session, draft).number == latest.number
+    assert "Publicado por decisão do Encarregado" in client.get("/staff/data").text
+    history = client.get(f"/staff/data/{draft.public_id}/history").text
+    assert reason in history and "dpo user" in history
+
+
+def test_a_stale_refusal_cannot_be_overridden(client, session, draft, steward):
+    version = refuse(client, session, draft)
+    post(client, f"/staff/data/{draft.public_id}/edit", {**FORM, "title_en": "Consumption"})
+    as_role(client, session, "dpo")
+    assert 'id="override-reason"' not in client.get(f"/staff/data/{draft.public_id}/gate/{version.number}").text
+    response = post(client, f"/staff/data/{draft.public_id}/gate/{version.number}/override",
+                    {"reason": "Os NIF são de empresas fornecedoras."})
+    assert response.status_code == 422 and "Não há recusa a ultrapassar" in text_of(response.text)
+    assert draft.state == "draft"
+
+
+def test_a_file_with_personal_data_never_reaches_a_published_dataset(client, session, settings, draft, steward):
+    assert upload(client, draft.public_id, CLEAN_CSV).status_code == 303
+    post(client, f"/staff/data/{draft.public_id}/publish")
+    before = stored_files(settings.data_dir)
+    response = upload(client, draft.public_id, PERSONAL_CSV, "consumos.csv")
+    assert response.status_code == 409
+    assert "recusou-o: nada foi guardado" in text_of(response.text)
+    assert "<code>email</code>" in response.text and 'id="gate-report"' in response.text
+    assert count(session, Resource) == 1 and stored_files(settings.data_dir) == before
+
+
+def test_withdraw_needs_a_reason(client, session, draft, steward):
+    assert upload(client, draft.public_id, CLEAN_CSV).status_code == 303
+    post(client, f"/staff/data/{draft.public_id}/publish")
+    empty = post(client, f"/staff/data/{draft.public_id}/withdraw", {"reason": "  "})
+    assert empty.status_code == 422 and error_fields(empty.text) == ["withdraw-reason"]
+    assert draft.state == "active"
+    response = post(client, f"/staff/data/{draft.public_id}/withdraw", {"reason": "Sensores substituídos."})
+    assert response.status_code == 303 and response.headers["location"].endswith("?done=withdrawn")
+    assert draft.state == "withdrawn" and draft.withdrawn_reason == "Sensores substituídos."
+    again = post(client, f"/staff/data/{draft.public_id}/withdraw", {"reason": "De novo."})
+    assert again.status_code == 422 and "Só um conjunto de dados publicado" in text_of(again.text)
+    assert actions(session, draft)[-1] == "opendata.dataset.withdrawn"
 
 
 def test_delete_needs_a_confirmation(client, session, draft, steward):
@@ -342,3 +525,10 @@ def test_the_pages_in_english(client, session, draft, steward):
     assert "Give the dataset's address name" in text_of(errors.text)
 
 
+def test_the_audit_log_and_logs_keep_no_value_of_the_file(client, session, draft, steward, caplog):
+    """The audit entries of an upload and a refusal carry ids and codes, never the file's values."""
+    refuse(client, session, draft)
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.subject == f"dataset:{draft.public_id}")).all()
+    dumped = " ".join(str(e.details) for e in entries) + caplog.text
+    assert "pessoa1@exemplo.pt" not in dumped and "exemplo" not in dumped
+    assert re.search(r"resource:[0-9a-f-]{36}", dumped)

@@ -80,9 +80,15 @@ def _actors(session: Session, actors: set[str]) -> dict[str, str]:
     return names
 
 
+def _resource_names(dataset: Dataset, locale: str) -> dict[str, str]:
+    return {r.public_id: r.name_pt if locale == "pt" else r.name_en for r in dataset.resources}
+
+
 def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     locale = getattr(request.state, "locale", "pt")
-    base = {"labels": staff_forms, "label": staff_forms.label, "is_dpo": _is_dpo(request),
+    dataset = context.get("dataset")
+    base = {"resource_names": _resource_names(dataset, locale) if isinstance(dataset, Dataset) else {},
+            "labels": staff_forms, "label": staff_forms.label, "is_dpo": _is_dpo(request),
             "title_of": lambda d: _title(d, locale), "dpo_email": request.app.state.settings.dpo_email,
             "notice": staff_forms.NOTICES.get(request.query_params.get("done", ""))}
     return web.no_store(web.render(request, template, {**base, **context}, status_code=status_code))
@@ -252,11 +258,12 @@ async def posted_upload(request: Request, user: DataStaff) -> PostedUpload:
 
 def _resource_page(request: Request, dataset: Dataset, values: dict[str, str],
                    errors: list[FieldError] | None = None, *, lines: list[dict[str, Any]] | None = None,
-                   gate: dict[str, Any] | None = None, status_code: int | None = None) -> HTMLResponse:
+                   gate: dict[str, Any] | None = None, problem: str | None = None,
+                   status_code: int | None = None) -> HTMLResponse:
     settings = request.app.state.settings
     return _page(request, "opendata/staff_resource.html", {
         "dataset": dataset, "values": values, "errors": errors or [], "formats": list(FORMATS.values()),
-        "max_mb": upload_limit(settings) // (1024 * 1024), "lines": lines or [], "gate": gate,
+        "max_mb": upload_limit(settings) // (1024 * 1024), "lines": lines or [], "report": gate, "problem": problem,
     }, status_code=status_code or (422 if errors else 200))
 
 
@@ -275,7 +282,7 @@ class _TooLarge(Exception):
 def _spool(upload: UploadFile, folder: Path, limit: int) -> Path:
     """Copy the upload to a file of our own in 1 MB chunks, counting; never the whole file in memory."""
     folder.mkdir(parents=True, exist_ok=True)
-    suffix = Path(upload.filename or "").suffix[:16]
+    suffix = "." + "".join(c for c in Path(upload.filename or "").suffix[1:17] if c.isascii() and c.isalnum())
     fd, name = tempfile.mkstemp(prefix="upload-", suffix=suffix, dir=folder)
     path = Path(name)
     written = 0
@@ -293,13 +300,17 @@ def _spool(upload: UploadFile, folder: Path, limit: int) -> Path:
 
 
 def _conversion_lines(exc: PracaError) -> list[dict[str, Any]]:
-    """The lines a conversion error names, whatever list the details keep them in."""
-    for key in ("errors", "lines", "rejects"):
-        found = exc.details.get(key)
-        if isinstance(found, list):
-            return [item if isinstance(item, dict) else {"message": str(item)} for item in found][:50]
-    line = exc.details.get("line")
-    return [{"line": line, "message": exc.message}] if line is not None else []
+    """The lines tabular.py names, as (line, reason): ragged or unreadable CSV lines (numbered as an editor
+    numbers them), lines in another encoding than the UTF-8 ones, or the XLSX row at fault."""
+    details = exc.details
+    if isinstance(details.get("lines"), list):
+        return [{"line": item.get("line"), "reason": item.get("reason")} for item in details["lines"]
+                if isinstance(item, dict)]
+    if isinstance(details.get("other_lines"), list):
+        return [{"line": line, "reason": None, "encoding": True} for line in details["other_lines"]]
+    if details.get("row") is not None:
+        return [{"line": details["row"], "reason": None}]
+    return []
 
 
 @router.post("/{dataset_id:uuid}/resources/new")
@@ -329,14 +340,11 @@ def add_resource(request: Request, session: DbSession, locale: Locale, user: Dat
             spooled = _spool(upload, settings.data_dir / "opendata" / "incoming", limit)
             if spooled.stat().st_size == 0:
                 return _resource_page(request, dataset, values, [FieldError("file", _(staff_forms.EMPTY_FILE))])
-        # add_resource re-reads the dataset to version it; detached, this copy cannot stand in for it in the
-        # session's identity map, so the new version's snapshot lists the resource being added.
-        session.expunge(dataset)
         service.add_resource(session, settings, dataset, meta, user.actor, upload=spooled,
                              filename=upload.filename if upload is not None else None)
     except _TooLarge:
         session.rollback()
-        return _resource_page(request, dataset, values, [too_large], status_code=413)
+        return _resource_page(request, _dataset(session, dataset_id), values, [too_large], status_code=413)
     except service.GateRefused as exc:
         session.rollback()
         return _resource_page(request, _dataset(session, dataset_id), values,
@@ -351,7 +359,7 @@ def add_resource(request: Request, session: DbSession, locale: Locale, user: Dat
         if isinstance(exc, Conflict):
             raise
         return _resource_page(request, dataset, values, [FieldError("file", _(staff_forms.UNREADABLE))],
-                              lines=_conversion_lines(exc))
+                              lines=_conversion_lines(exc), problem=exc.message)
     finally:
         if spooled is not None:
             spooled.unlink(missing_ok=True)
@@ -392,8 +400,8 @@ def _gate_page(request: Request, session: Session, dataset: Dataset, version: Da
     return _page(request, "opendata/staff_gate.html", {
         "dataset": dataset, "version": version, "report": version.gate_report or {},
         "result": service.gate_result(version), "actors": _actors(session, actors),
-        "can_override": (latest is not None and latest.number == version.number and version.gate_passed is False
-                         and dataset.state != "deleted"),
+        "can_override": (latest is not None and latest.number == version.number
+                         and service.gate_result(version) == "refused" and dataset.state != "deleted"),
         "errors": errors or [], "values": values or {},
     }, status_code=422 if errors else 200)
 
@@ -431,7 +439,7 @@ def override(request: Request, session: DbSession, locale: Locale, user: DataSta
         error = staff_forms.OVERRIDE_REASON
     else:
         latest = service.latest_version(session, dataset)
-        if latest is None or latest.number != number:
+        if latest is None or latest.number != number or service.gate_result(latest) != "refused":
             error = staff_forms.NOTHING_TO_OVERRIDE
         else:
             try:
@@ -496,6 +504,6 @@ def dataset_history(request: Request, session: DbSession, locale: Locale, user: 
     return _page(request, "opendata/staff_history.html", {
         "dataset": dataset, "versions": versions, "entries": entries,
         "actors": _actors(session, actors | {e.actor for e in entries}), "gate_result": service.gate_result,
-        "resource_names": {r["id"]: r.get(f"name_{locale}") for v in reversed(versions)
-                           for r in v.snapshot.get("resources", [])},
+        "resource_names": {**{r["id"]: r.get(f"name_{locale}") for v in reversed(versions)
+                              for r in v.snapshot.get("resources", [])}, **_resource_names(dataset, locale)},
     })
