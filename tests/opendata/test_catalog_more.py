@@ -11,7 +11,7 @@ from praca.core.errors import Conflict, InvalidInput, NotFound
 from praca.opendata import service
 from praca.opendata.models import Resource
 from praca.opendata.schemas import ResourceIn
-from tests.opendata.factories import ACTOR, make_dataset, make_organization
+from tests.opendata.factories import ACTOR, add_csv, make_dataset, make_organization, write_csv
 
 
 def link(session, settings, dataset, name: str = "Portal"):
@@ -56,6 +56,33 @@ def test_the_stewards_list_filters_and_pages(session):
         service.staff_datasets(session, organization="nobody")
 
 
+def test_each_row_carries_the_last_gate_check(session, settings, tmp_path):
+    clean = make_dataset(session)
+    add_csv(session, settings, clean, write_csv(tmp_path / "ar.csv", [{"estacao": "Aliados", "no2": 21.5}]))
+    personal = make_dataset(session, name="consumos")
+    add_csv(session, settings, personal, write_csv(tmp_path / "consumos.csv", [
+        {"email": f"pessoa{i}@exemplo.pt", "consumo": i} for i in range(20)]))
+    overridden = make_dataset(session, name="fornecedores")
+    add_csv(session, settings, overridden, write_csv(tmp_path / "fornecedores.csv", [
+        {"email": f"empresa{i}@exemplo.pt", "valor": i} for i in range(20)]))
+    never = make_dataset(session, name="nunca")
+
+    service.publish(session, settings, clean, ACTOR)
+    refused = service.publish(session, settings, personal, ACTOR)
+    service.update_dataset(session, personal, {"title_en": "Consumption"}, ACTOR)  # a later version, unchecked
+    service.publish(session, settings, overridden, ACTOR)
+    service.override_gate(session, overridden, "Endereços de empresas, públicos.", ACTOR, actor_is_dpo=True)
+
+    rows = {r.dataset.name: r for r in service.staff_datasets(session)[0]}
+    assert rows["qualidade-do-ar"].gate == "passed"
+    assert rows["consumos"].gate == "refused" and rows["consumos"].gate_version.number == refused.number
+    assert rows["fornecedores"].gate == "overridden"
+    assert rows[never.name].gate is None and rows[never.name].gate_version is None
+    assert service.last_gate_check(session, personal).number == refused.number
+    assert service.get_version(session, personal, refused.number).gate_report["passed"] is False
+    with pytest.raises(NotFound):
+        service.get_version(session, personal, 99)
+
 
 def test_removing_a_resource_renumbers_the_rest_and_saves_a_version(session, settings):
     dataset = make_dataset(session)
@@ -76,3 +103,20 @@ def test_removing_a_resource_renumbers_the_rest_and_saves_a_version(session, set
     service.delete_dataset(session, dataset, ACTOR)
     with pytest.raises(Conflict):
         service.remove_resource(session, settings, dataset, first.public_id, ACTOR)
+
+
+def test_a_removed_uploads_files_are_all_discarded(session, settings, tmp_path):
+    dataset = make_dataset(session)
+    resource = add_csv(session, settings, dataset, write_csv(tmp_path / "ar.csv", [{"estacao": "Aliados"}]))
+    service.replace_resource_file(session, settings, service.get_resource(session, resource.public_id,
+                                                                          include_unpublished=True),
+                                  write_csv(tmp_path / "ar2.csv", [{"estacao": "Boavista"}]), ACTOR)
+    kept = sorted(p for p in (settings.data_dir / "opendata").rglob("*") if p.is_file())
+    assert len(kept) == 4  # two uploads and two datastore copies: a replaced file stays for its version
+    dataset = service.get_dataset_for_staff(session, dataset.public_id)
+    files = service.remove_resource(session, settings, dataset, resource.public_id, ACTOR)
+    assert sorted(files) == kept
+    assert all(p.exists() for p in kept)  # nothing is deleted before the caller commits
+    service.discard_files(settings, files)
+    assert not any(p.is_file() for p in (settings.data_dir / "opendata").rglob("*"))
+    assert not (settings.data_dir / "opendata" / "files" / resource.public_id).exists()
