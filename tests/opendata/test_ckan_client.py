@@ -119,5 +119,20 @@ def test_writes_through_ckanapi(live: Live) -> None:
         assert created["state"] == "draft" and created["private"] is True
         published = ckan.action.package_patch(id=created["id"], private=False)
         assert published["state"] == "active"
+        csv_file = live.settings.data_dir / "leituras.csv"
+        csv_file.write_text("estacao,db\nAliados,61.5\nBolhão,58.0\nAliados,64.0\n", encoding="utf-8")
+        with csv_file.open("rb") as fh:
+            resource = ckan.action.resource_create(package_id="ruido", name="Leituras", upload=fh)
+        assert resource["datastore_active"] is True and resource["url_type"] == "upload"
     with ckanapi.RemoteCKAN(live.url) as anonymous:
         assert anonymous.action.package_show(id="ruido")["tags"][0]["name"] == "som"
+        found = anonymous.action.datastore_search(resource_id=resource["id"], filters={"estacao": "Aliados"},
+                                                  sort="db desc")
+        assert found["total"] == 2 and [r["db"] for r in found["records"]] == [64.0, 61.5]
+        worst = anonymous.action.datastore_search_sql(sql=f'SELECT max(db) AS m FROM "{resource["id"]}"')
+        assert worst["records"] == [{"m": 64.0}]
+        with pytest.raises(ckanapi.ValidationError) as refused:
+            anonymous.action.datastore_search_sql(sql=f'DELETE FROM "{resource["id"]}"')
+        assert "sql" in refused.value.error_dict
+        downloaded = httpx.get(resource["url"])
+        assert downloaded.status_code == 200 and downloaded.content == csv_file.read_bytes()

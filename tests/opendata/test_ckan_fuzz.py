@@ -9,8 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from praca.opendata import ckan_datastore
 from praca.opendata.ckan_api import ACTIONS  # importing the router registers every action
-from tests.opendata.test_ckan_world import make_world
+from tests.opendata.test_ckan_world import make_world, token
 
 READS = sorted(name for name, a in ACTIONS.items() if a.side_effect_free)
 # Each action's own parameters get every junk value one by one; all of them at once cover the rest.
@@ -61,3 +62,25 @@ def test_junk_bodies_are_bad_requests_not_errors(client: TestClient, body: bytes
     response = client.post("/api/3/action/package_show", content=body, headers={"Content-Type": "application/json"})
     assert 400 <= response.status_code < 500
     assert response.json()["success"] is False
+
+
+def test_junk_against_a_real_datastore_resource(client: TestClient, session: Session,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    make_world(session)
+    monkeypatch.setattr(ckan_datastore, "SQL_TIMEOUT_S", 1.0)
+    created = client.post("/api/action/resource_create", data={"package_id": "qualidade-do-ar"},
+                          files={"upload": ("l.csv", b"a,b,c\n1,x,2026-01-01\n2,y,2026-01-02\n", "text/csv")},
+                          headers={"Authorization": token(session)})
+    rid = created.json()["result"]["id"]
+    sqlish = ["SELECT", f'SELECT * FROM "{rid}" WHERE', f'SELECT "a" FROM "{rid}" ORDER BY 99',
+              f'SELECT 1/0 FROM "{rid}"', f"SELECT * FROM \"{rid}\" UNION SELECT * FROM '{rid}'",
+              "WITH RECURSIVE r AS (SELECT 1 UNION ALL SELECT 1 FROM r) SELECT * FROM r LIMIT 10",
+              "SELECT length(repeat('x', 100000000))", "SELECT " + "(" * 5000 + "1" + ")" * 5000]
+    for junk in [*JUNK_JSON, *sqlish, {"a": "1"}, {"a": ["1", None]}, {"b": {"gt": 1}}, ["a desc", 7]]:
+        for name, data in [("datastore_search", {param: junk, "resource_id": rid})
+                           for param in PARAMS["datastore_search"] if param != "resource_id"] + [
+                ("datastore_search_sql", {"sql": junk}), ("datastore_info", {"id": junk})]:
+            response = client.post(f"/api/3/action/{name}", content=json.dumps(data),
+                                   headers={"Content-Type": "application/json"})
+            assert response.status_code < 500, (name, data, response.text)
+            assert response.json()["success"] in (True, False)

@@ -29,7 +29,7 @@ from praca.core import auth
 from praca.core.db import request_session
 from praca.core.errors import Conflict, Forbidden, InvalidInput, PracaError, TooLarge, Unauthenticated, UnsupportedMedia
 from praca.core.errors import NotFound as PracaNotFound
-from praca.opendata import ckan_actions, ckan_files, ckan_writes, service
+from praca.opendata import ckan_actions, ckan_datastore, ckan_files, ckan_writes, service
 from praca.opendata.ckan_base import (
     ACTIONS,
     CkanError,
@@ -45,11 +45,12 @@ from praca.opendata.ckan_dicts import CKAN_FIELD, validation_error
 log = structlog.get_logger(__name__)
 router = APIRouter(include_in_schema=False)
 router.include_router(ckan_files.router)
+router.include_router(ckan_datastore.router)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # a JSON or form body; files go as multipart
 MAX_UPLOAD_BYTES = 1024**3  # one resource file sent through the API
 MULTIPART_OVERHEAD = 1024**2  # the form's other fields and boundaries around the file
-assert ckan_actions and ckan_writes  # imported for their @action registrations
+assert ckan_actions and ckan_writes  # imported for their @action registrations (ckan_datastore's too)
 
 
 class CkanJSON(Response):
