@@ -186,3 +186,14 @@ def test_form_encoded_posts_are_read_as_ckan_reads_them(client: TestClient, sess
     legacy = client.post("/api/3/action/package_show", content=b'{"id": "contentores"}=1',
                          headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert legacy.status_code == 200, legacy.text
+
+
+def test_a_post_without_body_reads_the_query_and_a_bad_token_is_refused(client: TestClient, session: Session
+                                                                         ) -> None:
+    make_world(session)
+    posted = client.post("/api/3/action/package_show?id=contentores")
+    assert posted.status_code == 200 and posted.json()["result"]["name"] == "contentores"
+    refused = client.get("/api/3/action/package_list", headers={"Authorization": "praca_revoked-or-made-up"})
+    assert refused.status_code == 403
+    assert refused.json()["error"] == {"__type": "Authorization Error",
+                                       "message": "Access denied: The API token is invalid or revoked."}

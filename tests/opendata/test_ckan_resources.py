@@ -130,3 +130,25 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(client: TestClien
     streamed = upload(client, raw, "estacionamento", READINGS * 1000)  # the stream, while it is read
     assert streamed.status_code == 413 and streamed.json()["success"] is False
     assert service.get_dataset(session, "estacionamento", include_unpublished=True).resources == []
+
+
+def test_formats_are_searched_and_counted(client: TestClient, session: Session) -> None:
+    make_world(session)
+    assert upload(client, token(session), "qualidade-do-ar", READINGS).status_code == 200
+    result = call(client, "package_search", {"fq": "res_format:csv", "facet.field": '["res_format"]'},
+                  method="GET")["result"]
+    assert [p["name"] for p in result["results"]] == ["qualidade-do-ar"]
+    assert result["facets"]["res_format"] == {"CSV": 1}
+
+
+def test_package_create_takes_linked_resources(client: TestClient, session: Session) -> None:
+    make_world(session)
+    links = [{"url": "https://example.org/orcamento-2026.pdf", "name": "Orçamento 2026"},
+             {"url": "https://example.org/contas.html", "format": "text/html"}]
+    pkg = call(client, "package_create", {"name": "orcamento", "title": "Orçamento municipal", "owner_org": "ambiente",
+                                          "resources": links}, token=token(session))["result"]
+    assert [(r["name"], r["format"], r["position"]) for r in pkg["resources"]] == [
+        ("Orçamento 2026", "PDF", 0), ("contas.html", "HTML", 1)]
+    bad = call(client, "package_create", {"name": "outro", "title": "Outro", "owner_org": "ambiente",
+                                          "resources": [{"name": "sem ligação"}]}, token=token(session), status=409)
+    assert bad["error"]["url"] and service.search(session, include_unpublished=True).count == 4  # all or nothing
