@@ -45,8 +45,10 @@ function drawMap(box) {
     })
     .then((data) => {
       const layer = L.geoJSON(data, {
-        // a GeoJSON upload's lines and areas; points are drawn as circles
-        style: () => ({ color: '#0b4f8a', weight: 2, fillColor: '#0b4f8a', fillOpacity: 0.25, className: 'data-shape' }),
+        // a GeoJSON upload's lines and areas (points keep the circles' own style and class)
+        style: (feature) => (/Point$/.test(feature.geometry.type) ? {} : {
+          color: '#0b4f8a', weight: 2, fillColor: '#0b4f8a', fillOpacity: 0.25, className: 'data-shape',
+        }),
         pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
           radius: 6, color: '#1a1a1a', weight: 1, fillColor: '#0b4f8a', fillOpacity: 0.85, className: 'data-point',
         }),
