@@ -16,6 +16,7 @@ DEMO_STAFF = [
     ("admin@cm-porto.example", "Administração Praça", "admin", None),
     ("dpo@cm-porto.example", "Encarregada de Proteção de Dados", "dpo", None),
     ("viewer@cm-porto.example", "Auditoria Interna", "viewer", None),
+    ("dados@cm-porto.example", "Equipa de Dados Abertos", "steward", None),
     ("liaison.mobilidade@cm-porto.example", "Ligação – Mobilidade", "liaison", "mobilidade"),
     ("liaison.ambiente@cm-porto.example", "Ligação – Ambiente", "liaison", "ambiente"),
     ("liaison.seguranca@cm-porto.example", "Ligação – Polícia Municipal", "liaison", "seguranca"),

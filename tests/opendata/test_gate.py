@@ -289,3 +289,15 @@ def test_two_million_rows_are_scanned_in_reasonable_time(tmp_path):
     assert report.rows_scanned == n and kinds(report) == {("nota", "email", "fail")}
     assert report.findings[0].example_rows == [1_234_567]
     assert report.k_anonymity is not None and report.k_anonymity.smallest_group == n // 4
+
+
+def test_uuids_are_not_citizen_card_numbers(tmp_path: Path) -> None:
+    """A UUID whose first group is digits reads like '12345678-9ab4', the shape of a Cartão de Cidadão
+    number; a column of ids found in the demo register was refused for it."""
+    import uuid
+
+    ids = [str(uuid.UUID(int=i * 7919 + (12345678 << 96))) for i in range(2000)]
+    ids += ["12345678-9ab4-4def-8123-456789abcdef"]
+    path = tmp_path / "ids.parquet"
+    pq.write_table(pa.table({"id": ids}), path)
+    assert gate.scan(path, quasi_identifiers=None).findings == []

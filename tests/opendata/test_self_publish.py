@@ -65,3 +65,12 @@ def test_the_gate_judges_real_columns_not_the_datastores_search_text(session: Se
     assert version.gate_passed is False and dataset.state == "draft"
     [checked] = version.gate_report["resources"]
     assert {f["column"] for f in checked["findings"]} == {"contacto"}
+
+
+def test_a_refused_own_dataset_is_not_refused_again_every_hour(session: Session, settings: Settings) -> None:
+    """The register's text holds an e-mail address: the gate refuses it once, then waits for a person."""
+    make_device(session, settings, name="Câmara", description="Contacto: encarregado.dados@exemplo.pt")
+    assert self_publish.refresh(session, settings)["praca:registry"] == "refused by the gate"
+    version = _own(session, "praca:registry").version
+    assert self_publish.refresh(session, settings)["praca:registry"].startswith("a draft")
+    assert _own(session, "praca:registry").version == version

@@ -548,7 +548,8 @@ DETECTORS: tuple[Detector, ...] = (
              by_chance=True),
     Detector("cc", "Cartão de Cidadão numbers", is_cc,
              r"(?:^|[^0-9])[0-9]{8}[ -]?[0-9][ -]?[A-Za-z0-9]{2}[ -]?[0-9](?:$|[^0-9A-Za-z])",
-             re.compile(_B + r"\d{8}[ -]?\d[ -]?[A-Za-z0-9]{2}[ -]?\d" + _E),
+             # Not a run inside a hyphenated identifier: a UUID's "12345678-9ab4-…" has the same shape.
+             re.compile(_B + r"(?<![0-9A-Za-z]-)\d{8}[ -]?\d[ -]?[A-Za-z0-9]{2}[ -]?\d" + _E + r"(?!-[0-9A-Za-z])"),
              mask_cc, "remove the column", by_chance=True),
     Detector("iban", "bank account numbers (IBAN)", is_iban,
              r"(?i:(?:^|[^a-z0-9])[a-z]{2}[0-9]{2}(?: ?[a-z0-9]){11,30})",

@@ -131,6 +131,8 @@ def _publish_file(session: Session, settings: Settings, source: Source, path: Pa
         except service.GateRefused:
             return "refused by the gate; the published file stays"
         change = "unchanged" if uploads[0].sha256 == before else "refreshed"
+    if dataset.state == "draft" and change == "unchanged":
+        return "a draft: the gate refused this file; a steward must act"  # no new refusal every hour
     if dataset.state == "draft":
         version = service.publish(session, settings, dataset, ACTOR)
         return "published" if version.gate_passed else "refused by the gate"
