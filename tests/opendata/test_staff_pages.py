@@ -4,6 +4,8 @@ deletion, the history and the audit entries, in both languages."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from pathlib import Path
 
@@ -279,6 +281,56 @@ def test_a_csv_upload_becomes_a_table_whose_columns_can_be_quasi_identifiers(cli
     assert response.status_code == 303
     assert draft.quasi_identifiers == ["estacao", "hora"] and draft.k_threshold == 5
     assert "resource_added" in [v.change for v in service.history(session, draft)]
+
+
+def _xlsx(rows: list[list[object]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _parquet(rows: list[list[object]]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({name: [r[i] for r in rows[1:]] for i, name in enumerate(rows[0])})
+    out = io.BytesIO()
+    pq.write_table(table, out)
+    return out.getvalue()
+
+
+ROWS = [["estacao", "no2"], ["Aliados", 21.5], ["Boavista", 18.0]]
+FILES = {
+    "JSON": ("leituras.json", json.dumps([dict(zip(ROWS[0], r, strict=True)) for r in ROWS[1:]]).encode()),
+    "GEOJSON": ("estacoes.geojson", json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-8.61, 41.15]},
+         "properties": dict(zip(ROWS[0], r, strict=True))} for r in ROWS[1:]]}).encode()),
+    "XLSX": ("leituras.xlsx", _xlsx(ROWS)),
+    "PARQUET": ("leituras.parquet", _parquet(ROWS)),
+}
+
+
+@pytest.mark.parametrize("fmt", FILES)
+def test_every_tabular_format_becomes_a_table(client, session, draft, steward, fmt):
+    filename, content = FILES[fmt]
+    response = upload(client, draft.public_id, content, filename)
+    assert response.status_code == 303, text_of(response.text)[:2000]
+    [resource] = session.scalars(select(Resource)).all()
+    assert resource.format == fmt and resource.rows == 2
+    assert {"estacao", "no2"} <= {f["id"] for f in resource.fields}
+
+
+def test_a_csv_in_two_encodings_is_refused_with_the_lines_at_fault(client, session, settings, draft, steward):
+    content = "estacao,no2\nCampanhã,21.5\n".encode() + "Paranhos,3\nSé,18.0\n".encode("cp1252")
+    response = upload(client, draft.public_id, content)
+    assert response.status_code == 422
+    assert "Linha 4: não está em UTF-8, ao contrário de outras linhas" in text_of(response.text)
+    assert count(session, Resource) == 0 and stored_files(settings.data_dir) == []
 
 
 def test_a_ragged_csv_is_refused_with_its_line_numbers_and_nothing_is_stored(client, session, settings, draft,
