@@ -1,7 +1,8 @@
 """The data stewards' pages in Chromium: a steward creates a dataset, uploads a CSV with personal data and
 publishes it; the gate refuses it and names the failing columns; the DPO publishes it anyway with a
 reason. axe-core finds no WCAG 2.1 AA violation on the list, the dataset form (also with its errors) and
-the gate report, in Portuguese and English."""
+the gate report, in Portuguese and English, nor on the dataset's page, the resource form refusing a ragged
+CSV, and the history."""
 
 from __future__ import annotations
 
@@ -84,10 +85,17 @@ def test_a_refused_dataset_and_the_dpos_override(page, seeded, tmp_path, live):
     page.select_option("#frequency", "MONTHLY")
     submit(page, "#dataset-form button[type=submit]")
     assert "done=created" in page.url and "Rascunho" in page.inner_text("#dataset-state")
+    assert axe_violations(page) == []
 
     page.click("main a:has-text('Adicionar um recurso') >> nth=0")
     page.fill("#name_pt", "Consumos de 2026")
     page.fill("#name_en", "Consumption in 2026")
+    ragged = tmp_path / "torto.csv"
+    ragged.write_text("freguesia,consumo_m3\nBonfim,12\nCampanhã,7,3\n", encoding="utf-8")
+    page.set_input_files("#file", str(ragged))
+    submit(page, "#resource-form button[type=submit]")
+    assert "Linha 3" in page.inner_text("#conversion-errors")
+    assert axe_violations(page) == []
     csv = tmp_path / "consumos.csv"
     csv.write_text(CSV, encoding="utf-8")
     page.set_input_files("#file", str(csv))
@@ -118,6 +126,10 @@ def test_a_refused_dataset_and_the_dpos_override(page, seeded, tmp_path, live):
     submit(page, "main form button[type=submit]:has-text('Publicar apesar do controlo')")
     assert "done=overridden" in page.url
     assert "Publicado" in page.inner_text("#dataset-state")
+    page.click("main nav a:has-text('Histórico')")
+    page.wait_for_load_state()
+    assert REASON in page.inner_text("#versions")
+    assert axe_violations(page) == []
     assert page.js_errors == []
 
     with live.sessionmaker()() as session:
