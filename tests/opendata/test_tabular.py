@@ -315,3 +315,13 @@ def test_normalisation_same_in_sql_and_python():
         got = [con.execute(f"SELECT {sql} FROM (SELECT $s AS s)", {"s": s}).fetchone()[0].strip() for s in samples]
     assert got == [normalise(s) for s in samples]
     assert normalise("Câmara Municipal") == "camara municipal"
+
+
+def test_row_groups_are_whole(tmp_path):
+    """One writer: parallel ones leave slivers of a few dozen rows between the full row groups."""
+    source = tmp_path / "many.csv"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT range AS n, 'rua ' || (range % 97) AS nome FROM range(300000)) TO '{source}'")
+    meta = pq.ParquetFile(to_parquet(source, "csv", tmp_path / "many.parquet").path).metadata
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert sum(sizes) == 300_000 and len(sizes) == 3 and min(sizes[:-1]) >= ROW_GROUP_ROWS

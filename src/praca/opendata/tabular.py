@@ -178,6 +178,7 @@ def _workspace(target: Path) -> Iterator[tuple[Path, duckdb.DuckDBPyConnection]]
                                  "autoload_known_extensions": False})
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
         yield work, con
     finally:
         con.close()
@@ -192,6 +193,7 @@ def _write(con: duckdb.DuckDBPyConnection, stage: str, cols: list[_Col], out: Pa
     search = f"' ' || concat_ws(' ', {', '.join(texts)})" if texts else "' '"
     select = ", ".join(f"{c.expr} AS {quote(c.name)}" for c in cols)
     try:
+        con.execute("SET threads = 1")  # one writer: whole row groups (parallel writers leave slivers of 50 rows)
         con.execute(f"""COPY (SELECT *, {search} AS {SEARCH_COLUMN} FROM (SELECT {select} FROM {stage}))
                         TO {literal(str(out))} (FORMAT parquet, COMPRESSION zstd,
                         ROW_GROUP_SIZE {ROW_GROUP_ROWS}, KV_METADATA {{praca_layout: '1'}})""")
