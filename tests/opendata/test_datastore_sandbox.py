@@ -76,6 +76,15 @@ def test_hidden_search_column_is_not_a_column(resolve):
     refused(f'SELECT _search FROM "{PARKS}"', resolve, "_search")
 
 
+def test_values_come_back_as_json(resolve):
+    sql = ("SELECT DATE '2024-01-02' AS d, TIMESTAMP '2024-01-02 10:30' AS ts, "
+           "TIMESTAMPTZ '2024-01-02 10:30+01' AS tz, 1.50::DECIMAL(6, 2) AS dec, 'NaN'::DOUBLE AS nan, "
+           "INTERVAL 36 HOUR AS i, [1, 2] AS l, {'a': 1} AS s, 'ab'::BLOB AS b, true AS t")
+    record = search_sql(sql, resolve)["records"][0]
+    assert record == {"d": "2024-01-02", "ts": "2024-01-02T10:30:00", "tz": "2024-01-02T09:30:00", "dec": 1.5,
+                      "nan": None, "i": "P0M0DT129600S", "l": [1, 2], "s": {"a": 1}, "b": "6162", "t": True}
+
+
 def test_table_functions_range_and_unnest_allowed(resolve):
     result = search_sql("SELECT sum(range) AS s FROM range(10), unnest([1]) AS u(x)", resolve)
     assert result["records"] == [{"s": 45}]

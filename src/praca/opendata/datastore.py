@@ -109,8 +109,7 @@ def _open(path: Path) -> _Resource:
         if res is not None and res.signature == signature:
             _cache.move_to_end(key)
             return res
-        if res is not None:
-            res.con.close()
+        if res is not None:  # the file was replaced; a query still running keeps the old one alive
             del _cache[key]
         con = _connect("1GB")
         try:
@@ -125,18 +124,15 @@ def _open(path: Path) -> _Resource:
         fields = {name: ckan_type(kind) for name, kind in described if not name.startswith("_")}
         res = _Resource(path, signature, con, fields, any(n == SEARCH_COLUMN for n, _ in described), rows)
         _cache[key] = res
-        while len(_cache) > CACHE_SIZE:
-            _, old = _cache.popitem(last=False)
-            old.con.close()
+        while len(_cache) > CACHE_SIZE:  # not closed: a cursor in use keeps it; the last one frees it
+            _cache.popitem(last=False)
         return res
 
 
 def forget(path: Path) -> None:
-    """Close the cached database of a file about to be deleted or replaced."""
+    """Drop the cached database of a file about to be deleted (freed once no query uses it)."""
     with _cache_lock:
-        res = _cache.pop(str(path.resolve()), None)
-    if res is not None:
-        res.con.close()
+        _cache.pop(str(path.resolve()), None)
 
 
 # --- datastore_search -----------------------------------------------------------------------------------
@@ -454,6 +450,8 @@ def jsonable(value: Any) -> Any:
         return float(value) if len(value.as_tuple().digits) <= 15 else str(value)
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).hex()
+    if all(hasattr(value, a) for a in ("months", "days", "nanoseconds")):  # an interval, as ISO 8601
+        return f"P{value.months}M{value.days}DT{value.nanoseconds / 1e9:g}S"
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
