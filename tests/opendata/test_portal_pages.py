@@ -5,7 +5,10 @@ and map. Fixture datasets are built through the catalogue's service, as stewards
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from datetime import date
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -292,8 +295,6 @@ def test_a_dataset_found_by_its_id_redirects_to_its_name(client, catalogue) -> N
 
 
 def test_the_portals_own_pages_under_data_are_left_to_their_router(client, catalogue) -> None:
-    import re
-
     pattern = re.compile(DatasetName.regex)
     assert pattern.fullmatch("qualidade-do-ar") and pattern.fullmatch("requests-2026")
     assert not pattern.fullmatch("requests") and not pattern.fullmatch("reuses")
@@ -475,8 +476,7 @@ def test_the_map_geojson_has_a_point_per_row(client, air) -> None:
     assert data["features"][0]["properties"]["label"] == "Boavista"
 
 
-def test_api_examples_use_the_site_address_the_real_id_and_a_value_that_exists(client, session, air,
-                                                                               settings) -> None:
+def test_api_examples_use_the_site_address_the_real_id_and_a_value_that_exists(client, air, settings) -> None:
     rid = air[1]
     html = page(client, "/data/qualidade-do-ar")
     examples = html.text(f"api-{rid}")
@@ -487,10 +487,26 @@ def test_api_examples_use_the_site_address_the_real_id_and_a_value_that_exists(c
     assert "--data-urlencode q=Aliados" in examples
     assert f'FROM "{rid}" GROUP BY "estacao"' in examples
     assert f"portal.action.datastore_search(resource_id='{rid}', filters={{'estacao': 'Aliados'}}, limit=5)" in examples
-    # the example's filter names rows that are in the resource's table
-    parquet = service.resource_path(settings, service.get_resource(session, rid).parquet)
-    assert duckdb.execute("SELECT count(*) FROM read_parquet($p) WHERE estacao = 'Aliados'",
-                          {"p": str(parquet)}).fetchone()[0] == 20
+
+
+def test_each_curl_example_runs_as_written_against_the_ckan_api(client, air, settings) -> None:
+    rid = air[1]
+    html = client.get("/data/qualidade-do-ar").text
+    codes = [unescape(c) for c in re.findall(r"<pre[^>]*><code>(.*?)</code></pre>", html, flags=re.DOTALL)]
+    curls = [shlex.split(code.replace("\\\n", " ")) for code in codes if code.startswith("curl")]
+    assert len(curls) == 4  # package_show, datastore_search by filter and by word, datastore_search_sql
+    results = []
+    for words in curls:
+        url = next(w for w in words if w.startswith(settings.base_url))
+        params = [tuple(words[i + 1].split("=", 1)) for i, w in enumerate(words) if w == "--data-urlencode"]
+        response = client.get(url.removeprefix(settings.base_url), params=params or None)
+        assert response.status_code == 200 and response.json()["success"] is True, response.text[:300]
+        results.append(response.json()["result"])
+    package, by_filter, by_word, by_sql = results
+    assert package["name"] == "qualidade-do-ar" and package["resources"][0]["id"] == rid
+    assert by_filter["total"] == by_word["total"] == 20
+    assert {r["estacao"] for r in by_filter["records"]} == {"Aliados"} and len(by_filter["records"]) == 5
+    assert sorted((r["estacao"], r["rows"]) for r in by_sql["records"]) == [(s, 20) for s in sorted(STATIONS)]
 
 
 def test_resources_of_other_or_unpublished_datasets_are_not_found(client, session, air) -> None:
@@ -540,3 +556,14 @@ def test_a_geojson_upload_draws_its_shapes_on_the_map_and_charts_its_properties(
     assert "geometry" not in options and {"jardim", "area_ha"} <= set(options)
     assert client.get(f"/data/jardins/resources/{rid}/chart?column=geometry").status_code == 422
     assert "--data-urlencode 'filters={\"jardim\": \"Jardim do Marquês\"}'" in html.text(f"api-{rid}")
+
+
+def test_the_preview_numbers_rows_and_shows_values_as_the_datastore_api_does(client, air) -> None:
+    rid = air[1]
+    html = Html(client.get(f"/data/qualidade-do-ar/resources/{rid}/preview?page=2",
+                           headers={"HX-Request": "true"}).text)
+    body = html.text(f"preview-{rid}-table").split(" longitude ", 1)[1]  # the rows, after the headers
+    api = client.get("/api/3/action/datastore_search", params={"resource_id": rid, "offset": 25, "limit": 1}).json()
+    record = api["result"]["records"][0]
+    assert record["_id"] == 26
+    assert body.startswith(f"26 {record['estacao']} {record['no2']} ")
