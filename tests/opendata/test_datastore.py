@@ -125,6 +125,13 @@ def test_filtered_pages_keep_file_order_and_total(parks):
     assert ids(result) == [7, 8] and result["total"] == 5
 
 
+def test_deep_filtered_pages_found_on_the_filter_columns_first(parks, monkeypatch):
+    expected = [ids(run(parks, filters={"aberto": True}, limit=2, offset=o)) for o in range(0, 8, 2)]
+    monkeypatch.setattr(datastore, "NARROW_OFFSET", 0)  # the path pages deeper than 1,000 rows take
+    assert [ids(run(parks, filters={"aberto": True}, limit=2, offset=o)) for o in range(0, 8, 2)] == expected
+    assert expected == [[1, 2], [4, 5], [7, 9], [10]]
+
+
 # --- q: full text ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("q", "expected"), [

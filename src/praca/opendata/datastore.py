@@ -43,6 +43,7 @@ ROWS_MAX = 32_000  # CKAN's default ckan.datastore.search.rows_max
 OFFSET_MAX = 2**62
 CACHE_SIZE = 16  # open resource files
 TOTALS_CACHED = 256  # filtered totals kept per file
+NARROW_OFFSET = 1_000  # deeper filtered pages find their rows first on the filter columns alone
 SEARCH_PATH = "/api/3/action/datastore_search"
 TEXT_COLLATION = "pt"  # ICU: "Câmara" sorts before "Campo", as in PostgreSQL under a pt/en locale
 _BATCH = 10_000
@@ -155,11 +156,11 @@ def search(path: Path, *, resource_id: str, filters: dict[str, Any] | None = Non
         elif not where and not order:  # a page of the file: a row-number range, one row group
             rows = cur.execute(f"SELECT {select} FROM t WHERE file_row_number >= $lo AND file_row_number < $hi "
                                "ORDER BY file_row_number", {"lo": offset, "hi": offset + limit}).fetchall()
-        elif not order:  # file order: the scan stops as soon as the page is full
+        elif not order and offset <= NARROW_OFFSET:  # file order: the scan stops once the page is full
             rows = cur.execute(f"SELECT {select} FROM t WHERE {where} ORDER BY file_row_number "
                                f"LIMIT {limit} OFFSET {offset}", params).fetchall()
         else:
-            rows = _sorted_page(cur, select, where, params, order, limit, offset)
+            rows = _two_step(cur, select, where, params, order, limit, offset)
         total = _total(res, cur, where, params) if include_total else None
     except duckdb.Error as exc:
         raise DatastoreError(f"The search failed: {_first_line(exc)}") from exc
@@ -182,11 +183,13 @@ def search(path: Path, *, resource_id: str, filters: dict[str, Any] | None = Non
     return result
 
 
-def _sorted_page(cur: duckdb.DuckDBPyConnection, select: str, where: str, params: dict[str, Any],
-                 order: str, limit: int, offset: int) -> list[tuple[Any, ...]]:
-    """Find the page's row numbers on the sort and filter columns alone, then read just those rows."""
+def _two_step(cur: duckdb.DuckDBPyConnection, select: str, where: str, params: dict[str, Any],
+              order: str, limit: int, offset: int) -> list[tuple[Any, ...]]:
+    """Find the page's row numbers on the sort and filter columns alone, then read just those rows: a sorted
+    page's rows are anywhere in the file, and a deep page would otherwise decode every column up to it."""
     cond = f"WHERE {where}" if where else ""
-    ids = [r[0] for r in cur.execute(f"SELECT file_row_number FROM t {cond} ORDER BY {order}, file_row_number "
+    keys = f"{order}, file_row_number" if order else "file_row_number"
+    ids = [r[0] for r in cur.execute(f"SELECT file_row_number FROM t {cond} ORDER BY {keys} "
                                      f"LIMIT {limit} OFFSET {offset}", params).fetchall()]
     if not ids:
         return []
