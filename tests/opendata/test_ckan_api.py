@@ -197,3 +197,13 @@ def test_a_post_without_body_reads_the_query_and_a_bad_token_is_refused(client: 
     assert refused.status_code == 403
     assert refused.json()["error"] == {"__type": "Authorization Error",
                                        "message": "Access denied: The API token is invalid or revoked."}
+
+
+def test_a_body_over_the_limit_is_refused_in_ckans_form(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from praca.opendata import ckan_api
+
+    monkeypatch.setattr(ckan_api, "MAX_BODY_BYTES", 100)
+    response = client.post("/api/3/action/package_search", json={"q": "x" * 200})
+    assert response.status_code == 413
+    assert response.json()["error"] == {"__type": "Validation Error",
+                                        "message": "The request body is larger than 100 bytes."}

@@ -227,8 +227,9 @@ async def _action(request: Request, name: str) -> Response:
     except _BadRequest as exc:
         return _bad_request(help_url, f"JSON Error: {exc}")
     except _TooLarge:
-        error = Invalid({"upload": [f"The request is larger than {MAX_UPLOAD_BYTES // 1024**2} MB "
-                                    f"(files) or {MAX_BODY_BYTES // 1024**2} MB (JSON)."]})
+        multipart = request.headers.get("content-type", "").lower().startswith("multipart/")
+        error = Invalid({"upload": [f"The file is larger than {MAX_UPLOAD_BYTES:,} bytes."]} if multipart
+                        else {"message": f"The request body is larger than {MAX_BODY_BYTES:,} bytes."})
         return CkanJSON({"help": help_url, "success": False, "error": error.error()}, status_code=413)
     except CkanError as exc:
         return CkanJSON({"help": help_url, "success": False, "error": exc.error()}, status_code=exc.status)
