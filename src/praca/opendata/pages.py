@@ -167,21 +167,32 @@ def _resource_view(request: Request, dataset: Dataset, resource: Resource, lang:
         return view
     path = _parquet(settings, resource)
     view.dumps = [(fmt, f"/datastore/dump/{resource.public_id}?format={fmt}") for fmt in DUMP_FORMATS]
+    # A file too slow or unreadable costs its preview, chart or example, never the page or its downloads.
     try:
         view.columns = preview.columns(path)
         view.preview = _preview(request, dataset, resource, view.columns, 1, lang)
-        view.chart = _chart(request, dataset, resource, view.columns, None, None, lang)
-        sample = preview.example_filter(path, view.columns)
-    except InvalidInput as exc:  # a file too slow or unreadable: the page and its downloads still work
-        log.warning("opendata.preview_unavailable", resource=resource.public_id, reason=exc.message)
-        view.columns, view.preview, view.chart, sample = [], None, None, None
-        view.unavailable = True
+    except InvalidInput as exc:
+        _unavailable(resource, "preview", exc)
+        view.columns, view.unavailable = [], True
+    try:
+        view.chart = _chart(request, dataset, resource, view.columns, None, None, lang) if view.columns else None
+    except InvalidInput as exc:
+        _unavailable(resource, "chart", exc)
+    try:
+        sample = preview.example_filter(path, view.columns) if view.columns else None
+    except InvalidInput as exc:
+        _unavailable(resource, "example", exc)
+        sample = None
     where = preview.coordinates(view.columns)
     if where is not None:
         view.map = {"url": _with_lang(f"{_base(dataset, resource)}/map.geojson", lang), "lat": where.lat.id,
                     "lon": where.lon.id}
     view.examples = examples(settings.base_url, dataset.name, resource.public_id, sample)
     return view
+
+
+def _unavailable(resource: Resource, part: str, exc: InvalidInput) -> None:
+    log.warning("opendata.preview_unavailable", resource=resource.public_id, part=part, reason=exc.message)
 
 
 def _base(dataset: Dataset, resource: Resource) -> str:
