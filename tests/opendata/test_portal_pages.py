@@ -567,3 +567,18 @@ def test_the_preview_numbers_rows_and_shows_values_as_the_datastore_api_does(cli
     record = api["result"]["records"][0]
     assert record["_id"] == 26
     assert body.startswith(f"26 {record['estacao']} {record['no2']} ")
+
+
+def test_a_linked_resource_is_offered_as_its_link_without_a_preview(client, session, settings, catalogue) -> None:
+    link = "https://dados.example/ar/estacoes.csv"
+    resource = service.add_resource(session, settings, catalogue["air"],
+                                    ResourceIn(name_pt="Estações", name_en="Stations", url=link), ACTOR)
+    html = page(client, "/data/qualidade-do-ar")
+    opened = next(a for a in html.links if a["href"] == link)
+    assert opened["text"] == "Abrir a ligação: Estações"
+    assert html.find("a", href=link, rel="external")
+    rid = resource.public_id
+    assert not html.has(f"preview-{rid}-table") and not html.has(f"chart-{rid}-form")
+    examples = html.text(f"api-{rid}")
+    assert "package_show?id=qualidade-do-ar" in examples and "datastore_search" not in examples
+    assert client.get(f"/data/qualidade-do-ar/resources/{rid}/preview").status_code == 404
