@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     smtp_from: str = "Praça <no-reply@cm-porto.example>"
 
     upload_max_bytes: int = 8 * 1024 * 1024
+    opendata_upload_max_bytes: int = Field(1024**3, ge=1024, description="Largest data file a steward uploads.")
     image_max_pixels: int = 40_000_000
     public_post_rate: int = Field(10, description="Public form posts allowed per client per window.")
     public_post_window_s: int = 600

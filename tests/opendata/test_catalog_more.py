@@ -120,3 +120,13 @@ def test_a_removed_uploads_files_are_all_discarded(session, settings, tmp_path):
     service.discard_files(settings, files)
     assert not any(p.is_file() for p in (settings.data_dir / "opendata").rglob("*"))
     assert not (settings.data_dir / "opendata" / "files" / resource.public_id).exists()
+
+
+def test_an_override_cannot_be_repeated(session, settings, tmp_path) -> None:
+    """An override keeps the refusal's report (gate_passed stays False); a second one has nothing to override."""
+    dataset = make_dataset(session, name="contactos")
+    add_csv(session, settings, dataset, write_csv(tmp_path / "c.csv", [{"email": f"a{i}@b.pt"} for i in range(20)]))
+    assert service.publish(session, settings, dataset, ACTOR).gate_passed is False
+    service.override_gate(session, dataset, "Endereços institucionais, públicos.", ACTOR, actor_is_dpo=True)
+    with pytest.raises(Conflict):
+        service.override_gate(session, dataset, "Outra vez.", ACTOR, actor_is_dpo=True)

@@ -348,7 +348,7 @@ def test_a_ragged_csv_is_refused_with_its_line_numbers_and_nothing_is_stored(cli
 
 
 def test_a_file_over_the_limit_is_refused_before_it_is_read(client, session, settings, draft, steward, monkeypatch):
-    monkeypatch.setattr(staff_pages, "UPLOAD_MAX_BYTES", 1024)
+    monkeypatch.setattr(settings, "opendata_upload_max_bytes", 1024)
     monkeypatch.setattr(staff_pages, "FORM_SLACK", 0)
     response = upload(client, draft.public_id, "a,b\n" + "1,2\n" * 1000)
     assert response.status_code == 413
@@ -358,7 +358,7 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(client, session, set
 
 def test_a_file_that_grows_past_the_limit_while_copied_is_refused(client, session, settings, draft, steward,
                                                                   monkeypatch):
-    monkeypatch.setattr(staff_pages, "UPLOAD_MAX_BYTES", 2000)  # the form fits its slack; the file does not
+    monkeypatch.setattr(settings, "opendata_upload_max_bytes", 2000)  # the form fits its slack; the file not
     response = upload(client, draft.public_id, "a,b\n" + "1,2\n" * 1000)
     assert response.status_code == 413
     assert count(session, Resource) == 0 and stored_files(settings.data_dir) == []

@@ -436,7 +436,8 @@ def replace_resource_file(session: Session, settings: Settings, resource: Resour
         raise Conflict("This resource is a link; change its url instead.")
     if _sha256(upload) == resource.sha256:
         return resource
-    dataset = get_dataset(session, resource.dataset.public_id, include_unpublished=True)
+    owner = session.scalar(select(Dataset.public_id).where(Dataset.id == resource.dataset_id))
+    dataset = get_dataset(session, owner, include_unpublished=True)
     before = {f: getattr(resource, f) for f in ("file", "sha256", "size", "parquet", "rows", "fields")}
     written = _store_upload(settings, resource, upload)
     report = None
@@ -540,7 +541,7 @@ def override_gate(session: Session, dataset: Dataset, reason: str, actor: str, *
     if not reason.strip():
         raise InvalidInput("Record why the dataset is published despite the gate.", field="reason")
     last = latest_version(session, dataset)
-    if last is None or last.gate_passed is not False:
+    if last is None or last.change != "gate_refused":  # an override is itself gate_passed=False: not twice
         raise Conflict("There is no refusal to override: publish the dataset first.")
     dataset.state = PUBLIC
     dataset.issued_at = dataset.issued_at or utcnow()

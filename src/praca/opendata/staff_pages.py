@@ -41,9 +41,6 @@ _data_staff = require_role(Role.STEWARD, Role.ADMIN, Role.DPO)
 DataStaff = Annotated[User, Depends(_data_staff)]
 STAFF_POST = [Depends(_data_staff), Depends(csrf_protect)]  # the role first: a stranger's form is never read
 PAGE = 50
-# Data files are far larger than the photos `upload_max_bytes` is sized for; until the settings carry
-# `opendata_upload_max_bytes`, this is the stewards' limit (a 2 GB export is refused, not half-read).
-UPLOAD_MAX_BYTES = 1024 * 1024 * 1024
 FORM_SLACK = 1024 * 1024  # the other fields and the multipart framing around the file
 CHUNK = 1024 * 1024
 
@@ -57,7 +54,8 @@ PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 
 def upload_limit(settings: Settings) -> int:
-    return int(getattr(settings, "opendata_upload_max_bytes", None) or UPLOAD_MAX_BYTES)
+    """Data files are far larger than the photos `upload_max_bytes` is sized for."""
+    return settings.opendata_upload_max_bytes
 
 
 # --- shared pieces ----------------------------------------------------------------------------------------------
