@@ -42,9 +42,34 @@ def seeded(session, settings):
     dpo_service.register_case(session, settings, dpo, RegisterCaseForm(
         kind="rights_request", data_right="access", channel="letter", received_on=date.today(), message=QUESTION))
     seed_release(session, settings)  # a DP dataset with one release of a final day's footfall
+    _open_data(session, settings)
     headers = api_headers(session, dpo)
     session.commit()
     return headers
+
+
+def _open_data(session, settings) -> None:
+    """A published dataset with a tabular resource, an approved request and an approved reuse, so the
+    open data reads return items, not only empty lists."""
+    import tempfile
+    from pathlib import Path
+
+    from praca.opendata import participation, service
+    from praca.opendata.participation_schemas import Decision, RequestIn, ReuseIn
+    from tests.opendata.factories import add_csv, make_dataset, write_csv
+
+    dataset = make_dataset(session)
+    with tempfile.TemporaryDirectory() as tmp:
+        add_csv(session, settings, dataset, write_csv(Path(tmp) / "ar.csv",
+                                                      [{"estacao": "Boavista", "valor": i} for i in range(20)]))
+    service.publish(session, settings, dataset, "test")
+    approve = Decision(action="approve")
+    request = participation.submit_request(session, RequestIn(title="Horários em GTFS", description="Os horários "
+                                           "das linhas em GTFS."), participation.new_supporter_token())
+    participation.moderate_request(session, request, approve, "test")
+    reuse = participation.submit_reuse(session, ReuseIn(title="Respira", url="https://respira.example",
+                                                        kind="application", datasets=[dataset.name]))
+    participation.moderate_reuse(session, reuse, approve, "test")
 
 
 # The CSV import's multipart body is covered by tests/registry/test_csv.py: schemathesis generates
