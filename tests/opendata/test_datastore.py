@@ -200,6 +200,26 @@ def test_sorted_pages_are_slices_of_the_whole(parks):
     assert ids(run(parks, sort="preco desc", filters={"aberto": True}, limit=2, offset=1)) == [1, 10]
 
 
+@pytest.mark.parametrize("sort", ["lugares desc", "lugares", "preco desc nulls last", "desde asc nulls first",
+                                  "atualizado desc", "preco desc, nome"])
+@pytest.mark.parametrize("filters", [None, {"aberto": True}, {"freguesia": ["Cedofeita", "Lordelo do Ouro"]}])
+def test_sorts_bounded_by_a_sample_give_the_same_pages(parks, monkeypatch, sort, filters):
+    """The bound taken from the first rows (here the first 4) never changes a page, whatever the page."""
+    def pages() -> list[list[int]]:
+        return [ids(run(parks, sort=sort, filters=filters, limit=lim, offset=off))
+                for lim, off in ((1, 0), (2, 0), (3, 1), (2, 3), (10, 0))]
+    unbounded = pages()
+    monkeypatch.setattr(datastore, "SEED_ROWS", 4)
+    assert pages() == unbounded
+
+
+def test_id_descending_is_a_range_from_the_end(parks):
+    assert ids(run(parks, sort="_id desc", limit=3)) == [10, 9, 8]
+    assert ids(run(parks, sort="_id desc", limit=3, offset=8)) == [2, 1]
+    assert ids(run(parks, sort="_id desc", offset=20)) == []
+    assert ids(run(parks, sort="_id desc", filters={"aberto": False})) == [8, 6, 3]
+
+
 # --- every refusal names what is wrong -----------------------------------------------------------------
 
 @pytest.mark.parametrize(("kw", "field", "words"), [

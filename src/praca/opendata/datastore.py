@@ -44,6 +44,9 @@ OFFSET_MAX = 2**62
 CACHE_SIZE = 16  # open resource files
 TOTALS_CACHED = 256  # filtered totals kept per file
 NARROW_OFFSET = 1_000  # deeper filtered pages find their rows first on the filter columns alone
+SEED_ROWS = 122_880  # the sample that bounds a sort on a number (tabular's first row group)
+SEED_MAX_ROWS = 10_000  # pages deeper than this are not bounded
+_ORDINAL = frozenset({"int", "numeric", "date", "timestamp"})
 SEARCH_PATH = "/api/3/action/datastore_search"
 TEXT_COLLATION = "pt"  # ICU: "Câmara" sorts before "Campo", as in PostgreSQL under a pt/en locale
 _BATCH = 10_000
@@ -147,20 +150,26 @@ def search(path: Path, *, resource_id: str, filters: dict[str, Any] | None = Non
     limit, offset = _limit(limit), _offset(offset)
     columns = _fields(res, fields)
     where, params = _where(res, filters, q)
-    order = _order(res, sort)
+    keys = _order(res, sort)
+    order = _order_sql(res, keys)
+    if not where and [k.name for k in keys] == ["_id"]:  # a range of row numbers, either way round
+        order = "" if keys[0].direction == "ASC" else order
     select = ", ".join('file_row_number + 1 AS "_id"' if c == "_id" else quote(c) for c in columns)
     cur = res.con.cursor()
     try:
         if limit == 0:
             rows: list[tuple[Any, ...]] = []
-        elif not where and not order:  # a page of the file: a row-number range, one row group
+        elif not where and (not order or order.startswith("file_row_number + 1 DESC")):
+            # a page of the file, from its start or its end: a row-number range, one or two row groups
+            lo, hi = ((offset, offset + limit) if not order else (max(res.rows - offset - limit, 0), res.rows - offset))
             rows = cur.execute(f"SELECT {select} FROM t WHERE file_row_number >= $lo AND file_row_number < $hi "
-                               "ORDER BY file_row_number", {"lo": offset, "hi": offset + limit}).fetchall()
+                               f"ORDER BY file_row_number {'DESC' if order else ''}", {"lo": lo, "hi": hi}).fetchall()
         elif not order and offset <= NARROW_OFFSET:  # file order: the scan stops once the page is full
             rows = cur.execute(f"SELECT {select} FROM t WHERE {where} ORDER BY file_row_number "
                                f"LIMIT {limit} OFFSET {offset}", params).fetchall()
         else:
-            rows = _two_step(cur, select, where, params, order, limit, offset)
+            rows = _two_step(cur, select, *_seeded(res, cur, where, params, keys, offset + limit), order, limit,
+                             offset)
         total = _total(res, cur, where, params) if include_total else None
     except duckdb.Error as exc:
         raise DatastoreError(f"The search failed: {_first_line(exc)}") from exc
@@ -181,6 +190,24 @@ def search(path: Path, *, resource_id: str, filters: dict[str, Any] | None = Non
         if value:
             result[name] = value
     return result
+
+
+def _seeded(res: _Resource, cur: duckdb.DuckDBPyConnection, where: str, params: dict[str, Any],
+            keys: list[_Key], n: int) -> tuple[str, dict[str, Any]]:
+    """A sort on a number or a date: the n-th value in the first row group bounds the n-th value in the
+    file, so `col >= bound` (descending) can be added without changing the answer, and DuckDB then skips
+    nearly every row on the column's dictionary instead of feeding them to its top-n (half the work at
+    10 M rows)."""
+    if not keys or keys[0].name == "_id" or res.fields[keys[0].name] not in _ORDINAL or n > SEED_MAX_ROWS:
+        return where, params
+    col, desc = quote(keys[0].name), keys[0].direction == "DESC"
+    cond = f"file_row_number < {SEED_ROWS} AND {col} IS NOT NULL" + (f" AND ({where})" if where else "")
+    bound = cur.execute(f"SELECT {col} FROM t WHERE {cond} ORDER BY {col} {keys[0].direction} "
+                        f"LIMIT 1 OFFSET {n - 1}", params).fetchone()
+    if bound is None:  # fewer than n rows in the sample: no bound
+        return where, params
+    seed = f"({col} {'>=' if desc else '<='} $bound OR {col} IS NULL)"
+    return (f"({where}) AND {seed}" if where else seed), {**params, "bound": bound[0]}
 
 
 def _two_step(cur: duckdb.DuckDBPyConnection, select: str, where: str, params: dict[str, Any],
@@ -383,12 +410,18 @@ def _coerce(value: Any, kind: str, col: str, *, none: bool = True) -> Any:
 _SORT = re.compile(r'^\s*("(?:[^"]|"")+"|.+?)(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*$', re.I)
 
 
-def _order(res: _Resource, sort: str | list[str] | None) -> str:
+@dataclass(frozen=True)
+class _Key:
+    name: str
+    direction: str  # ASC or DESC
+    nulls: str  # FIRST or LAST
+
+
+def _order(res: _Resource, sort: str | list[str] | None) -> list[_Key]:
     """CKAN's sort: "field", "field desc", "field asc nulls last", comma separated (or a list). As in
-    PostgreSQL, descending puts empty values first unless told otherwise, and text sorts by language
-    rules, not bytes."""
+    PostgreSQL, descending puts empty values first unless told otherwise."""
     if not sort:
-        return ""
+        return []
     if isinstance(sort, str):
         clauses = [c for c in re.split(r',(?=(?:[^"]*"[^"]*")*[^"]*$)', sort) if c.strip()]
     elif isinstance(sort, list) and all(isinstance(c, str) for c in sort):
@@ -408,10 +441,16 @@ def _order(res: _Resource, sort: str | list[str] | None) -> str:
                                      field="sort")
             _column(res, name, "sort")
         direction = (m.group(2) or "asc").upper()
-        nulls = (m.group(3) or ("first" if direction == "DESC" else "last")).upper()
-        collate = f" COLLATE {TEXT_COLLATION}" if name != "_id" and res.fields[name] == "text" else ""
-        out.append(f"{_column_sql(name)}{collate} {direction} NULLS {nulls}")
-    return ", ".join(out)
+        out.append(_Key(name, direction, (m.group(3) or ("first" if direction == "DESC" else "last")).upper()))
+    return out
+
+
+def _order_sql(res: _Resource, keys: list[_Key]) -> str:
+    """Text sorts by language rules (ICU), not bytes: "Câmara" before "Campo", as PostgreSQL would."""
+    def one(k: _Key) -> str:
+        collate = f" COLLATE {TEXT_COLLATION}" if k.name != "_id" and res.fields[k.name] == "text" else ""
+        return f"{_column_sql(k.name)}{collate} {k.direction} NULLS {k.nulls}"
+    return ", ".join(one(k) for k in keys)
 
 
 def _links(resource_id: str, filters: Any, q: Any, fields: Any, sort: Any, limit: int, offset: int) -> dict[str, str]:
