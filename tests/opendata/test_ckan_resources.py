@@ -122,7 +122,7 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(client: TestClien
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     make_world(session)
     raw = token(session)
-    monkeypatch.setattr(ckan_api, "MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setattr(settings, "opendata_upload_max_bytes", 1000)
     response = upload(client, raw, "estacionamento", READINGS * 100)  # the file, once the form is read
     assert response.status_code == 413
     assert response.json()["error"]["__type"] == "Validation Error" and response.json()["error"]["upload"]

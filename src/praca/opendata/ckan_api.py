@@ -48,7 +48,6 @@ router.include_router(ckan_files.router)
 router.include_router(ckan_datastore.router)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # a JSON or form body; files go as multipart
-MAX_UPLOAD_BYTES = 1024**3  # one resource file sent through the API
 MULTIPART_OVERHEAD = 1024**2  # the form's other fields and boundaries around the file
 assert ckan_actions and ckan_writes  # imported for their @action registrations (ckan_datastore's too)
 
@@ -115,9 +114,10 @@ async def _request_data(request: Request, side_effect_free: bool) -> tuple[dict[
         return _mixed(list(request.query_params.multi_items())), {}
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
-        form = await _capped(request, MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD).form(max_files=4, max_fields=200)
+        limit = request.app.state.settings.opendata_upload_max_bytes  # one resource file
+        form = await _capped(request, limit + MULTIPART_OVERHEAD).form(max_files=4, max_fields=200)
         files = {k: v for k, v in form.multi_items() if isinstance(v, UploadFile)}
-        if any((f.size or 0) > MAX_UPLOAD_BYTES for f in files.values()):
+        if any((f.size or 0) > limit for f in files.values()):
             for f in files.values():
                 await f.close()
             raise _TooLarge
@@ -228,7 +228,8 @@ async def _action(request: Request, name: str) -> Response:
         return _bad_request(help_url, f"JSON Error: {exc}")
     except _TooLarge:
         multipart = request.headers.get("content-type", "").lower().startswith("multipart/")
-        error = Invalid({"upload": [f"The file is larger than {MAX_UPLOAD_BYTES:,} bytes."]} if multipart
+        limit = request.app.state.settings.opendata_upload_max_bytes
+        error = Invalid({"upload": [f"The file is larger than {limit:,} bytes."]} if multipart
                         else {"message": f"The request body is larger than {MAX_BODY_BYTES:,} bytes."})
         return CkanJSON({"help": help_url, "success": False, "error": error.error()}, status_code=413)
     except CkanError as exc:
