@@ -213,6 +213,26 @@ def test_sorts_bounded_by_a_sample_give_the_same_pages(parks, monkeypatch, sort,
     assert pages() == unbounded
 
 
+def test_bounds_taken_from_the_row_group_holding_the_extreme(tmp_path, monkeypatch):
+    """300,000 readings in time order, three row groups: the latest are bounded from the last group, and
+    every bounded page equals the page found without a bound."""
+    source = tmp_path / "serie.csv"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT TIMESTAMP '2024-01-01' + to_minutes(range) AS t, (hash(range) % 1000) / 10 AS v, "
+                    f"'e' || (range % 7) AS e FROM range(300000)) TO '{source}'")
+    path = to_parquet(source, "csv", tmp_path / "serie.parquet").path
+    groups = datastore._open(path).groups
+    assert datastore._sample(groups["t"], desc=True)[0] >= 2 * 122_880
+    assert datastore._sample(groups["t"], desc=False) == (0, 122_880)
+    cases = [{"sort": "t desc"}, {"sort": "t"}, {"sort": "v desc"}, {"sort": "v", "offset": 50},
+             {"sort": "t desc", "filters": {"e": "e3"}},
+             {"sort": "v desc", "filters": {"e": ["e1", "e2"]}, "offset": 5}]
+    bounded = [ids(search(path, resource_id="s", limit=20, **c)) for c in cases]
+    monkeypatch.setattr(datastore, "SEED_MAX_ROWS", 0)
+    assert [ids(search(path, resource_id="s", limit=20, **c)) for c in cases] == bounded
+    assert bounded[0][:3] == [300_000, 299_999, 299_998] and bounded[1][:2] == [1, 2]
+
+
 def test_id_descending_is_a_range_from_the_end(parks):
     assert ids(run(parks, sort="_id desc", limit=3)) == [10, 9, 8]
     assert ids(run(parks, sort="_id desc", limit=3, offset=8)) == [2, 1]

@@ -68,6 +68,8 @@ class _Resource:
     fields: dict[str, str]  # user columns → CKAN type, in file order
     searchable: bool  # the file has the `_search` column
     rows: int
+    # per sortable column, each row group's (first row, rows, min, max) from the Parquet footer
+    groups: dict[str, list[tuple[int, int, Any, Any]]] = field(default_factory=dict)
     totals: OrderedDict[Any, int] = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -126,11 +128,28 @@ def _open(path: Path) -> _Resource:
             con.close()
             raise
         fields = {name: ckan_type(kind) for name, kind in described if not name.startswith("_")}
-        res = _Resource(path, signature, con, fields, any(n == SEARCH_COLUMN for n, _ in described), rows)
+        res = _Resource(path, signature, con, fields, any(n == SEARCH_COLUMN for n, _ in described), rows,
+                        _row_groups(path, [n for n, t in fields.items() if t in _ORDINAL]))
         _cache[key] = res
         while len(_cache) > CACHE_SIZE:  # not closed: a cursor in use keeps it; the last one frees it
             _cache.popitem(last=False)
         return res
+
+
+def _row_groups(path: Path, columns: list[str]) -> dict[str, list[tuple[int, int, Any, Any]]]:
+    """Min and max of each row group, per column, as the footer records them (nothing is read but it)."""
+    meta = pq.ParquetFile(path).metadata
+    index = {meta.schema.column(i).path: i for i in range(meta.num_columns)}
+    out: dict[str, list[tuple[int, int, Any, Any]]] = {c: [] for c in columns if c in index}
+    start = 0
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        for name, groups in out.items():
+            stats = group.column(index[name]).statistics
+            known = stats is not None and stats.has_min_max
+            groups.append((start, group.num_rows, stats.min if known else None, stats.max if known else None))
+        start += group.num_rows
+    return out
 
 
 def forget(path: Path) -> None:
@@ -194,20 +213,30 @@ def search(path: Path, *, resource_id: str, filters: dict[str, Any] | None = Non
 
 def _seeded(res: _Resource, cur: duckdb.DuckDBPyConnection, where: str, params: dict[str, Any],
             keys: list[_Key], n: int) -> tuple[str, dict[str, Any]]:
-    """A sort on a number or a date: the n-th value in the first row group bounds the n-th value in the
-    file, so `col >= bound` (descending) can be added without changing the answer, and DuckDB then skips
-    nearly every row on the column's dictionary instead of feeding them to its top-n (half the work at
-    10 M rows)."""
+    """A sort on a number or a date: the n-th value of one row group bounds the n-th value of the file, so
+    `col >= bound` (descending) can be added without changing the answer, and DuckDB then skips nearly
+    every row on the column's dictionary and min/max instead of feeding them to its top-n. The row group
+    sampled is the one whose max (descending) or min (ascending) is the file's: on data in time order,
+    the latest readings are found in the last row group alone."""
     if not keys or keys[0].name == "_id" or res.fields[keys[0].name] not in _ORDINAL or n > SEED_MAX_ROWS:
         return where, params
     col, desc = quote(keys[0].name), keys[0].direction == "DESC"
-    cond = f"file_row_number < {SEED_ROWS} AND {col} IS NOT NULL" + (f" AND ({where})" if where else "")
-    bound = cur.execute(f"SELECT {col} FROM t WHERE {cond} ORDER BY {col} {keys[0].direction} "
-                        f"LIMIT 1 OFFSET {n - 1}", params).fetchone()
+    lo, hi = _sample(res.groups.get(keys[0].name, []), desc)
+    cond = f"file_row_number >= {lo} AND file_row_number < {hi} AND {col} IS NOT NULL"
+    bound = cur.execute(f"SELECT {col} FROM t WHERE {cond}{f' AND ({where})' if where else ''} "
+                        f"ORDER BY {col} {keys[0].direction} LIMIT 1 OFFSET {n - 1}", params).fetchone()
     if bound is None:  # fewer than n rows in the sample: no bound
         return where, params
     seed = f"({col} {'>=' if desc else '<='} $bound OR {col} IS NULL)"
     return (f"({where}) AND {seed}" if where else seed), {**params, "bound": bound[0]}
+
+
+def _sample(groups: list[tuple[int, int, Any, Any]], desc: bool) -> tuple[int, int]:
+    known = [g for g in groups if (g[3] if desc else g[2]) is not None]
+    if not known:
+        return 0, SEED_ROWS
+    start, rows, _, _ = max(known, key=lambda g: g[3]) if desc else min(known, key=lambda g: g[2])
+    return start, start + min(rows, SEED_ROWS)
 
 
 def _two_step(cur: duckdb.DuckDBPyConnection, select: str, where: str, params: dict[str, Any],
