@@ -352,7 +352,9 @@ def test_export_csv(parks, tmp_path):
     table = list(csv.reader(io.StringIO(out.read_text())))
     assert table[0] == ["_id", "nome", "freguesia", "lugares", "preco", "aberto", "desde", "atualizado",
                         "Tipo de parque"]
-    assert len(table) == 11 and table[1][:3] == ["1", "Câmara Municipal", "Cedofeita"]
+    assert len(table) == 11 and table[1] == ["1", "Câmara Municipal", "Cedofeita", "120", "1.5", "true", "2020-01-01",
+                                             "2024-01-01T08:00:00", "subterrâneo"]
+    assert table[4][3] == ""  # an empty value
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

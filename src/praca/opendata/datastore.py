@@ -557,7 +557,12 @@ def export(path: Path, fmt: str, out: BinaryIO | Path) -> None:
 
 
 def _export(res: _Resource, fmt: str, out: BinaryIO) -> None:
-    select = ", ".join(['file_row_number + 1 AS "_id"', *(quote(c) for c in res.fields)])
+    def column(name: str, kind: str) -> str:  # CSV timestamps as the API shows them: 2024-01-02T10:30:00
+        if fmt == "csv" and kind == "timestamp":
+            return f"replace(CAST({quote(name)} AS VARCHAR), ' ', 'T') AS {quote(name)}"
+        return quote(name)
+
+    select = ", ".join(['file_row_number + 1 AS "_id"', *(column(c, k) for c, k in res.fields.items())])
     cur = res.con.cursor()
     try:
         reader = cur.sql(f"SELECT {select} FROM t ORDER BY file_row_number").to_arrow_reader(_BATCH)
