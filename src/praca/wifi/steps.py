@@ -113,23 +113,28 @@ SESSIONS = """
 
 def aggregate(d: Dialect, *, max_cells: int) -> str:
     """sessions → one row per zone and hour of the session's start. `devices_bounded` counts a device
-    in at most `max_cells` zone-hours per key period (its earliest), the sensitivity DP releases use."""
+    in at most `max_cells` zone-hours per key period (its earliest), the sensitivity DP releases use.
+    Zones are ranked once (in their text order) so that the heavy steps group and sort on integers."""
     return f"""
-    WITH s AS (
-        SELECT z.zone, date_trunc('hour', s.start) AS hour, s.period, s.pseudonym, s.dwell_s
-        FROM sessions s JOIN ap_zones z ON z.ap = s.ap
+    WITH z AS (
+        SELECT ap, zone, dense_rank() OVER (ORDER BY zone) AS zr FROM ap_zones
+    ), s AS (
+        SELECT z.zr, date_trunc('hour', s.start) AS hour, s.period, s.pseudonym, s.dwell_s
+        FROM sessions s JOIN z ON z.ap = s.ap
     ), cells AS (
-        SELECT zone, hour, row_number() OVER (PARTITION BY period, pseudonym ORDER BY hour, zone) AS n
-        FROM (SELECT DISTINCT zone, hour, period, pseudonym FROM s) t
+        SELECT zr, hour, row_number() OVER (PARTITION BY period, pseudonym ORDER BY hour, zr) AS n
+        FROM (SELECT DISTINCT zr, hour, period, pseudonym FROM s) t
     ), devices AS (
-        SELECT zone, hour, count(*) AS devices, sum(CASE WHEN n <= {max_cells} THEN 1 ELSE 0 END) AS devices_bounded
-        FROM cells GROUP BY zone, hour
+        SELECT zr, hour, count(*) AS devices, sum(CASE WHEN n <= {max_cells} THEN 1 ELSE 0 END) AS devices_bounded
+        FROM cells GROUP BY zr, hour
     ), visits AS (
-        SELECT zone, hour, count(*) AS sessions, {d.median('dwell_s')} AS median_dwell_s
-        FROM s GROUP BY zone, hour
+        SELECT zr, hour, count(*) AS sessions, {d.median('dwell_s')} AS median_dwell_s
+        FROM s GROUP BY zr, hour
+    ), names AS (
+        SELECT DISTINCT zr, zone FROM z
     )
-    SELECT d.zone, d.hour, d.devices, v.sessions, CAST(v.median_dwell_s AS BIGINT) AS median_dwell_s,
+    SELECT n.zone, d.hour, d.devices, v.sessions, CAST(v.median_dwell_s AS BIGINT) AS median_dwell_s,
            CAST(d.devices_bounded AS BIGINT) AS devices_bounded
-    FROM devices d JOIN visits v ON v.zone = d.zone AND v.hour = d.hour
-    ORDER BY d.zone, d.hour
+    FROM devices d JOIN visits v ON v.zr = d.zr AND v.hour = d.hour JOIN names n ON n.zr = d.zr
+    ORDER BY n.zone, d.hour
     """
