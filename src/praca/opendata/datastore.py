@@ -333,8 +333,8 @@ def _where(res: _Resource, filters: dict[str, Any] | None,
         for name, value in filters.items():
             col = _column(res, name, "filters")
             clauses.append(_filter(_column_sql(col), _type_of(res, col), col, value, bind))
-    if isinstance(q, str):
-        for term in normalise(q).split():
+    if isinstance(q, str):  # longest words first: likely the rarest, they leave the others fewer rows
+        for term in sorted(set(normalise(q).split()), key=len, reverse=True):
             clauses.append(f"contains({_search_expr(res)}, {bind(' ' + term)})")
     elif isinstance(q, dict):
         for name, value in q.items():
