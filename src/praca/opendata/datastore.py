@@ -9,8 +9,10 @@ Why it is fast on ten million rows (the layout is `tabular`'s):
   that touches one row group;
 - without a sort the rows come in file order, so a filtered page stops scanning once it has its rows;
 - with a sort, the top rows are found on the sort and filter columns only, then those rows are fetched
-  ("late materialisation");
-- `q` is one `contains()` per word on the precomputed `_search` column, evaluated on Parquet dictionaries;
+  ("late materialisation"); a sort on a number or a date is first bounded from one row group, which
+  lets DuckDB skip nearly every row on min/max and dictionaries;
+- `q` is one `contains()` per word on the `_search` column, normalised once at upload: no per-row
+  lower-casing or accent stripping at query time;
 - totals: the row count from the footer when nothing filters, else counted once and cached per filter
   (paging through a result asks for the same total every time).
 """
