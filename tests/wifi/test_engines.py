@@ -7,6 +7,7 @@ serves the whole run; every `SparkEngine` works in a session of its own inside i
 
 from __future__ import annotations
 
+import hmac
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -183,3 +184,21 @@ def test_the_pipeline_gives_the_same_footfall_on_either_engine(session, settings
     assert [o[0] for o in outcomes["duckdb"]] == ["partial", "partial"]
     assert outcomes["spark"] == outcomes["duckdb"]
     assert footfall["spark"] == footfall["duckdb"] and len(footfall["duckdb"]) > 150
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "spark"])
+def test_a_pseudonym_is_the_standard_hmac_of_the_normalised_mac(spark, tmp_path, kind):
+    """Both engines call one Python HMAC (`steps.pseudonymise`); this pins it to RFC 2104 as the `hmac`
+    module computes it: HMAC-SHA-256 of the MAC's 12 lower-case hex digits under the period's key, its
+    first 60 bits. Three spellings of one device are one pseudonym; a string that is no MAC is refused."""
+    day = DAY0 + timedelta(days=1)
+    rows = [f"{mac},AP-1,{day:%Y-%m-%d}T{h:02d}:00:00Z,60" for h, mac in
+            enumerate(["00-1B-63-84-45-E6", "00:1b:63:84:45:e6", " 001b.6384.45e6 ", "not-a-mac"])]
+    path = tmp_path / "one.csv"
+    path.write_text("Calling-Station-Id,Called-Station-Id,Acct-Start-Time,Acct-Session-Time\n" + "\n".join(rows) + "\n")
+    with DuckDBEngine() if kind == "duckdb" else SparkEngine() as engine:
+        report = engine.stage(path, "csv", {}, known_aps=list(APS), closed_periods=[], now=NOW, period_hours=24)
+        written = engine.write_sessions(KEYS, tmp_path / "out", "part")
+    assert report.rejected == {"bad_device": {"count": 1, "lines": [5]}} and report.rows_valid == 3
+    expected = int.from_bytes(hmac.digest(KEYS[day], b"001b638445e6", "sha256")[:8], "big") >> 4
+    assert pq.read_table(written[day]).column("pseudonym").to_pylist() == [expected] * 3

@@ -9,26 +9,29 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from py4j.protocol import Py4JError
 from pyspark import StorageLevel
 from pyspark.errors import PySparkException
 from pyspark.logger import PySparkLogger
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from praca.wifi import steps
-from praca.wifi.duckdb_engine import EXAMPLES_PER_REASON, FileUnreadable, StageReport, key_pads
+from praca.wifi.duckdb_engine import EXAMPLES_PER_REASON, FileUnreadable, StageReport
 from praca.wifi.mapping import ColumnMap, resolve
 
 _LOG4J = """rootLogger.level = error
@@ -63,6 +66,9 @@ def spark_session(master: str = "local[2]") -> SparkSession:
     global _root
     with _lock:
         if _root is None:
+            # Python workers hash the identifiers (`steps.pseudonymise`): they need praca and pyarrow,
+            # so they run this interpreter unless the deployment names its own.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             fd, log4j = tempfile.mkstemp(prefix="praca-log4j2-", suffix=".properties")
             with open(fd, "w") as fh:
                 fh.write(_LOG4J)
@@ -95,13 +101,12 @@ class SparkEngine:
         # Nanosecond timestamps (pandas' default) are read as longs and converted in `_instant`.
         self.spark.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
         self._staged: DataFrame | None = None
+        self._identifiers: DataFrame | None = None
         self._views: set[str] = set()
 
     def close(self) -> None:
         """Free what this engine cached and its views; the shared session stays up for the next engine."""
-        if self._staged is not None:
-            self._staged.unpersist()
-            self._staged = None
+        self._unpersist()
         for name in list(self._views):
             self._drop(name)
 
@@ -224,13 +229,31 @@ class SparkEngine:
             self._table("known_aps", [(code,) for code in known_aps], "code STRING")
             self._table("closed", [(p,) for p in closed_periods], "period TIMESTAMP_NTZ")
             sql = steps.stage(self.dialect, period_hours=period_hours, now=f"TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}'")
-            if self._staged is not None:
-                self._staged.unpersist()
-            # Kept for `write_sessions`, as DuckDB keeps its `staged` table; the report's pass fills it.
+            self._unpersist()
+            # Kept for `write_sessions`, as DuckDB keeps its tables; the identifiers' pass fills it.
             self._staged = self.spark.sql(sql).persist(StorageLevel.MEMORY_AND_DISK)
-            return self._report(self._view("staged", self._staged), malformed)
+            self._view("staged", self._staged)
+            self._identifiers = self.spark.sql(steps.IDENTIFIERS).persist(StorageLevel.MEMORY_AND_DISK)
+            self._view("identifiers", self._identifiers)
+            if self._identifiers.where(~F.col("valid")).limit(1).count():  # rare: mark their rows, as DuckDB does
+                marked = self.spark.sql(f"""
+                    SELECT s.line, s.device, s.ap, s.start, s.bytes, s.dwell_s, s.period,
+                           CASE WHEN b.device IS NOT NULL THEN 'bad_device' ELSE s.reason END AS reason
+                    FROM staged s LEFT JOIN ({steps.BAD_DEVICES}) b ON b.device = s.device""")
+                self._staged, unmarked = marked.persist(StorageLevel.MEMORY_AND_DISK), self._staged
+                self._view("staged", self._staged)
+                report = self._report(self._staged, malformed)
+                unmarked.unpersist()
+                return report
+            return self._report(self._staged, malformed)
         except (PySparkException, Py4JError) as exc:
             raise FileUnreadable(_first_line(exc)) from exc
+
+    def _unpersist(self) -> None:
+        for df in (self._staged, self._identifiers):
+            if df is not None:
+                df.unpersist()
+        self._staged = self._identifiers = None
 
     def _report(self, staged: DataFrame, malformed: DataFrame | None) -> StageReport:
         """One pass over the staged rows and the malformed lines: counts, first lines, periods."""
@@ -271,11 +294,15 @@ class SparkEngine:
 
     def write_sessions(self, keys: dict[datetime, bytes], out_dir: Path, name: str) -> dict[datetime, Path]:
         """Pseudonymise the staged sessions with each period's key and write one Parquet file per
-        period under `out_dir` (a staging dir the caller moves into place). Returns period → file."""
-        pads = [(period, *key_pads(secret)) for period, secret in keys.items()]
-        self._table("keys", pads, "period TIMESTAMP_NTZ, ipad BINARY, opad BINARY")
+        period under `out_dir` (a staging dir the caller moves into place). Returns period → file.
+        The identifiers are hashed by `steps.pseudonymise`, as DuckDB's are, in Python workers."""
+        # Periods cross to Python as wall-clock UTC (TIMESTAMP_NTZ), as the keys name them, and back.
+        to_hash = self.spark.sql(f"SELECT CAST(period AS TIMESTAMP_NTZ) AS period, id FROM ({steps.TO_HASH})")
+        hashed = self.spark.createDataFrame(to_hash.rdd.mapPartitions(_hashing(keys)),
+                                            "period TIMESTAMP_NTZ, id STRING, pseudonym BIGINT")
+        self._view("hashed", hashed.selectExpr("CAST(period AS TIMESTAMP) AS period", "id", "pseudonym"))
         try:
-            self._view("pseudonyms", self.spark.sql(steps.pseudonyms(self.dialect)))
+            self._view("pseudonyms", self.spark.sql(steps.PSEUDONYMS))
             sessions = self.spark.sql(f"""
                 SELECT pseudonym, ap, CAST(start AS TIMESTAMP_NTZ) AS start, dwell_s,
                        -- optional in the file, as DuckDB writes it: a sum of coalesces would be required
@@ -284,13 +311,13 @@ class SparkEngine:
                        concat(date_format(period, 'yyyyMMdd'), 'T', date_format(period, 'HH')) AS period_key
                 FROM ({steps.SESSIONS})""")
         finally:  # the analysed plan holds the keys now, and goes when `sessions` does
-            self._drop("keys")
+            self._drop("hashed")
             self._drop("pseudonyms")
         if out_dir.exists():
             shutil.rmtree(out_dir)
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         (sessions.repartition("period_key").write.partitionBy("period_key")
-         .option("compression", "zstd").parquet(str(out_dir)))
+         .option("compression", "snappy").parquet(str(out_dir)))
         written: dict[datetime, Path] = {}
         for period in keys:
             folder = out_dir / f"period_key={period:%Y%m%dT%H}"
@@ -317,6 +344,21 @@ class SparkEngine:
             SELECT zone, CAST(hour AS TIMESTAMP_NTZ) AS hour, devices, sessions, median_dwell_s, devices_bounded
             FROM ({steps.aggregate(self.dialect, max_cells=max_cells)}) ORDER BY zone, hour""").collect()
         return [tuple(r) for r in rows]
+
+
+def _hashing(keys: dict[datetime, bytes]) -> Callable[[Iterable[Row]], Iterator[tuple[Any, ...]]]:
+    """The function a partition of (period, id) rows goes through: `steps.hashed`, as in DuckDB."""
+
+    def run(rows: Iterable[Row]) -> Iterator[tuple[Any, ...]]:
+        periods, ids = [], []
+        for period, identifier in rows:
+            periods.append(period)
+            ids.append(identifier)
+        if ids:
+            table = pa.table({"period": pa.array(periods, pa.timestamp("us")), "id": pa.array(ids, pa.string())})
+            yield from steps.hashed(table, keys).to_pylist()
+
+    return run
 
 
 def _csv_head(path: Path, encoding: str) -> tuple[str, str, list[str]]:
