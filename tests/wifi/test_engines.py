@@ -46,6 +46,7 @@ CSV_BAD = {
     12_008: (b"00-1B-63-00-00-07,AP-1\xe9,2026-11-17T10:00:00Z,60,1,2", "wrong_encoding"),  # Latin-1
     20_009: (b"00-1B-63-00-00-08,AP-1,2026-11-18T10:00:00Z,60,1", "wrong_column_count"),
     20_010: (b"00-1B-63-00-00-09,AP-1,2026-11-18T10:00:00Z,60,1,2,3", "wrong_column_count"),
+    25_011: (b"00-1B-63-00-00-0A,AP-2,infinity,60,1,2", "bad_start"),  # DuckDB parses it; no start either way
 }
 PARQUET_BAD = {"bad_device", "stop_before_start", "unknown_ap", "period_closed"}
 

@@ -99,8 +99,13 @@ class DuckDBEngine:
                 return "CAST(NULL AS TIMESTAMP)"
             kind = types[col].upper()
             if kind.startswith(("BIGINT", "INTEGER", "DOUBLE", "HUGEINT", "UBIGINT")):
-                return f"(to_timestamp({q(col)}) AT TIME ZONE 'UTC')"
-            return f"(TRY_CAST({q(col)} AS TIMESTAMPTZ) AT TIME ZONE 'UTC')"
+                return utc(f"to_timestamp({q(col)})")
+            return utc(f"TRY_CAST({q(col)} AS TIMESTAMPTZ)")
+
+        def utc(instant: str) -> str:
+            # The instant's UTC wall-clock time from its microseconds: AT TIME ZONE 'UTC' gives the same
+            # through ICU at ten times the cost. An infinite instant is no start (NULL), as in Spark.
+            return f"make_timestamp(epoch_us({instant}))"
 
         duration = f"TRY_CAST({q(cmap.duration)} AS BIGINT)" if cmap.duration else "CAST(NULL AS BIGINT)"
         octets = " + ".join(f"coalesce(TRY_CAST({q(c)} AS BIGINT), 0)" for c in cmap.bytes) or "NULL"
