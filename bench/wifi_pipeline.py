@@ -50,6 +50,7 @@ if kind == "floor":
     import duckdb
     zones = json.loads((data_dir / "ap_zones.json").read_text())
     con = duckdb.connect(config={"threads": 2, "memory_limit": "3GB"})
+    con.execute("SET enable_progress_bar = false")
     con.execute("CREATE TABLE ap_zones (ap VARCHAR, zone VARCHAR)")
     con.executemany("INSERT INTO ap_zones VALUES (?, ?)", list(zones.items()))
     files = "[" + ", ".join(f"'{f}'" for f in logs) + "]"
@@ -153,7 +154,8 @@ def run(kind: str, data_dir: Path, logs: Path) -> dict[str, float]:
 
 
 def _last_json(stdout: str) -> dict[str, float]:
-    line = next(line for line in reversed(stdout.splitlines()) if line.startswith("{"))
+    # A progress bar (DuckDB draws one on a slow query) ends its line with a carriage return, not a newline.
+    line = next(line for line in reversed(stdout.replace("\r", "\n").splitlines()) if line.startswith("{"))
     return json.loads(line)
 
 

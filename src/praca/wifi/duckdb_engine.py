@@ -52,6 +52,7 @@ class DuckDBEngine:
         self.con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit,
                                           "autoinstall_known_extensions": False,
                                           "autoload_known_extensions": False})
+        self.con.execute("SET enable_progress_bar = false")  # a slow query would draw one on stdout
         self.con.execute("SET TimeZone = 'UTC'")
         if temp_dir is not None:
             temp_dir.mkdir(parents=True, exist_ok=True)
