@@ -27,7 +27,7 @@ from praca.wifi.mapping import ColumnMap, resolve
 
 EXAMPLES_PER_REASON = 20
 ROW_GROUP = 122_880  # rows per row group of a session file, DuckDB's own: a reader's unit of parallel work
-HASH_BATCH = 65_536  # identifiers per batch fetched for hashing
+HASH_BATCH = 16_384  # identifiers per batch fetched for hashing: the unit in which they are shared
 HELP_FROM_ROWS = 100_000  # below this many identifiers, the helper process costs more than it saves
 _TO_HASH_SCHEMA = pa.schema([("period", pa.timestamp("us")), ("id", pa.string())])
 
@@ -218,8 +218,9 @@ class DuckDBEngine:
 
     def _hashed(self, keys: dict[datetime, bytes]) -> pa.Table:
         """TO_HASH's rows with their pseudonyms (`steps.hashed`). hashlib holds the GIL on short
-        messages, so threads cannot share the work: with two threads or more, the last half of a big
-        file's identifiers goes to a helper process (`_Helper`) while this one hashes the first half."""
+        messages, so threads cannot share the work: with two threads or more, half of a big file's
+        identifiers go to a helper process (`_Helper`) while this one hashes the other half. If the
+        helper fails, this process hashes its half too: the result is the same either way."""
         batches = list(self.con.sql(steps.TO_HASH).to_arrow_reader(HASH_BATCH))
         rows = sum(b.num_rows for b in batches)
         if self.threads < 2 or rows < HELP_FROM_ROWS:
@@ -228,20 +229,21 @@ class DuckDBEngine:
         while seen < rows / 2:  # whole batches: each has buffers of its own, so only its half is pickled
             seen += batches[cut].num_rows
             cut += 1
-        mine, theirs = (pa.Table.from_batches(part, _TO_HASH_SCHEMA) for part in (batches[:cut], batches[cut:]))
+        # The helper takes the (larger) first half: it starts hashing while this process is still sending.
+        theirs, mine = (pa.Table.from_batches(part, _TO_HASH_SCHEMA) for part in (batches[:cut], batches[cut:]))
         try:
             helper = _helper()
             helper.send(keys, theirs)
         except OSError:  # it could not start, or it went: all here, and a new one next time
             _drop_helper()
-            return steps.hashed(pa.concat_tables([mine, theirs]), keys)
-        first = steps.hashed(mine, keys)
+            return steps.hashed(pa.concat_tables([theirs, mine]), keys)
+        ours = steps.hashed(mine, keys)
         try:
             pseudonyms = helper.receive()
         except (OSError, EOFError):
             _drop_helper()
-            return pa.concat_tables([first, steps.hashed(theirs, keys)])
-        return pa.concat_tables([first, theirs.append_column("pseudonym", pseudonyms)])
+            return pa.concat_tables([steps.hashed(theirs, keys), ours])
+        return pa.concat_tables([theirs.append_column("pseudonym", pseudonyms), ours])
 
     # --- aggregating -----------------------------------------------------------------------------------
 
