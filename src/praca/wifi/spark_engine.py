@@ -346,10 +346,10 @@ class SparkEngine:
         return [tuple(r) for r in rows]
 
 
-def _hashing(keys: dict[datetime, bytes]) -> Callable[[Iterable[Row]], Iterator[tuple[Any, ...]]]:
+def _hashing(keys: dict[datetime, bytes]) -> Callable[[Iterable[Row]], Iterator[dict[str, Any]]]:
     """The function a partition of (period, id) rows goes through: `steps.hashed`, as in DuckDB."""
 
-    def run(rows: Iterable[Row]) -> Iterator[tuple[Any, ...]]:
+    def run(rows: Iterable[Row]) -> Iterator[dict[str, Any]]:
         periods, ids = [], []
         for period, identifier in rows:
             periods.append(period)
