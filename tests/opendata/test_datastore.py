@@ -30,16 +30,17 @@ Marquês,Paranhos,140,1.3,true,2023-03-03,2024-01-10 17:00:00,subterrâneo
 """
 
 
-def _parks(folder: Path) -> Path:
+def _parks(folder: Path, *, indexed: bool = False) -> Path:
     source = folder / "parques.csv"
     source.write_text(PARKS)
-    return to_parquet(source, "csv", folder / "parques.parquet").path
+    return to_parquet(source, "csv", folder / "parques.parquet", index_rows=0 if indexed else None).path
 
 
-@pytest.fixture(scope="module")
-def parks(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One file for the read-only tests (converting it for each test would triple the run time)."""
-    return _parks(tmp_path_factory.mktemp("parks"))
+@pytest.fixture(scope="module", params=["scanned", "indexed"])
+def parks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One file for the read-only tests (converting it for each test would triple the run time), with and
+    without a row index (big files have one): every answer worked out by hand must come both ways."""
+    return _parks(tmp_path_factory.mktemp("parks"), indexed=request.param == "indexed")
 
 
 @pytest.fixture

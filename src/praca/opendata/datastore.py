@@ -14,11 +14,14 @@ Why it is fast on ten million rows (the layout is `tabular`'s):
 - `q` is one `contains()` per word on the `_search` column, normalised once at upload: no per-row
   lower-casing or accent stripping at query time;
 - totals: the row count from the footer when nothing filters, else counted once and cached per filter
-  (paging through a result asks for the same total every time).
+  (paging through a result asks for the same total every time);
+- a big file has a row index (`rowindex`): equality filters, `q` and a sort on one number or date are then
+  answered from bitmaps and sorted row orders, with exact totals, and only the page's rows are read.
 """
 
 from __future__ import annotations
 
+import array
 import datetime as dt
 import decimal
 import json
@@ -34,11 +37,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from pyroaring import BitMap
 
 from praca.core.errors import InvalidInput
+from praca.opendata.rowindex import RowIndex
 from praca.opendata.tabular import SEARCH_COLUMN, ckan_type, literal, normalise, normalised_sql, quote
 
 ROWS_MAX = 32_000  # CKAN's default ckan.datastore.search.rows_max
@@ -73,6 +79,7 @@ class _Resource:
     # per sortable column, each row group's (first row, rows, min, max) from the Parquet footer
     groups: dict[str, list[tuple[int, int, Any, Any]]] = field(default_factory=dict)
     totals: OrderedDict[Any, int] = field(default_factory=OrderedDict)
+    index: RowIndex | None = None  # big files only (rowindex.MIN_ROWS)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -131,7 +138,8 @@ def _open(path: Path) -> _Resource:
             raise
         fields = {name: ckan_type(kind) for name, kind in described if not name.startswith("_")}
         res = _Resource(path, signature, con, fields, any(n == SEARCH_COLUMN for n, _ in described), rows,
-                        _row_groups(path, [n for n, t in fields.items() if t in _ORDINAL]))
+                        _row_groups(path, [n for n, t in fields.items() if t in _ORDINAL]),
+                        index=RowIndex.open(path, rows))
         _cache[key] = res
         while len(_cache) > CACHE_SIZE:  # not closed: a cursor in use keeps it; the last one frees it
             _cache.popitem(last=False)
@@ -172,6 +180,7 @@ def search(path: Path, *, resource_id: str, filters: dict[str, Any] | None = Non
     columns = _fields(res, fields)
     where, params = _where(res, filters, q)
     keys = _order(res, sort)
+    candidates = _indexed(res, filters, q, keys)
     order = _order_sql(res, keys)
     if not where and [k.name for k in keys] == ["_id"]:  # a range of row numbers, either way round
         order = "" if keys[0].direction == "ASC" else order
@@ -180,6 +189,8 @@ def search(path: Path, *, resource_id: str, filters: dict[str, Any] | None = Non
     try:
         if limit == 0:
             rows: list[tuple[Any, ...]] = []
+        elif candidates is not None:
+            rows = _fetch(cur, select, _indexed_page(res, candidates, keys, offset, limit))
         elif not where and (not order or order.startswith("file_row_number + 1 DESC")):
             # a page of the file, from its start or its end: a row-number range, one or two row groups
             lo, hi = ((offset, offset + limit) if not order else (max(res.rows - offset - limit, 0), res.rows - offset))
@@ -191,7 +202,12 @@ def search(path: Path, *, resource_id: str, filters: dict[str, Any] | None = Non
         else:
             rows = _two_step(cur, select, *_seeded(res, cur, where, params, keys, offset + limit), order, limit,
                              offset)
-        total = _total(res, cur, where, params) if include_total else None
+        if not include_total:
+            total = None
+        elif candidates is not None:
+            total = res.rows if candidates is ALL_ROWS else len(candidates)
+        else:
+            total = _total(res, cur, where, params)
     except duckdb.Error as exc:
         raise DatastoreError(f"The search failed: {_first_line(exc)}") from exc
     finally:
@@ -249,12 +265,77 @@ def _two_step(cur: duckdb.DuckDBPyConnection, select: str, where: str, params: d
     keys = f"{order}, file_row_number" if order else "file_row_number"
     ids = [r[0] for r in cur.execute(f"SELECT file_row_number FROM t {cond} ORDER BY {keys} "
                                      f"LIMIT {limit} OFFSET {offset}", params).fetchall()]
+    return _fetch(cur, select, ids)
+
+
+def _fetch(cur: duckdb.DuckDBPyConnection, select: str, ids: list[int]) -> list[tuple[Any, ...]]:
+    """The rows with these file row numbers, in this order."""
     if not ids:
         return []
-    fetched = cur.execute(f"SELECT file_row_number, {select} FROM t WHERE file_row_number IN "
-                          "(SELECT unnest($ids))", {"ids": ids}).fetchall()
+    fetched = cur.execute(f"SELECT file_row_number, {select} FROM t WHERE file_row_number BETWEEN $lo AND $hi "
+                          "AND file_row_number IN (SELECT unnest($ids))", {"ids": ids, "lo": min(ids), "hi": max(ids)}
+                          ).fetchall()
     by_id = {row[0]: row[1:] for row in fetched}
     return [by_id[i] for i in ids]
+
+
+# --- with the row index: sets of rows instead of scans ---------------------------------------------------
+
+ALL_ROWS = BitMap()  # a marker: no filter and no q, every row is a candidate
+
+
+def _indexed(res: _Resource, filters: dict[str, Any] | None, q: str | dict[str, Any] | None,
+             keys: list[_Key]) -> BitMap | None:
+    """The rows matching `filters` and `q` as a bitmap, when the row index can answer the query (equality
+    and list filters on indexed columns, a text `q`, a sort on at most one indexed column); else None."""
+    index = res.index
+    if index is None or isinstance(q, dict) or len(keys) > 1 or (q and not index.has_words):
+        return None
+    if keys and keys[0].name != "_id" and not index.has_order(keys[0].name):
+        return None
+    sets = []
+    for name, value in (filters or {}).items():
+        if name == "_id" or isinstance(value, dict) or not index.has_values(name):
+            return None
+        values = [_coerce(v, res.fields[name], name) for v in (value if isinstance(value, list) else [value])]
+        sets.append(index.equal(name, [v if v is None or isinstance(v, str) else str(v).lower() for v in values]))
+    sets += [index.prefix(term) for term in set(normalise(q).split())] if q else []
+    if not sets:  # every row: worth it only for a sort the file's order cannot give
+        return ALL_ROWS if keys and keys[0].name != "_id" else None
+    sets.sort(key=len)
+    return BitMap.intersection(*sets) if len(sets) > 1 else sets[0]
+
+
+def _indexed_page(res: _Resource, candidates: BitMap, keys: list[_Key], offset: int, limit: int) -> list[int]:
+    """The page's row numbers: by rank in the candidates (file order), or walking the column's sort order."""
+    assert res.index is not None
+    end = offset + limit
+    if offset >= (res.rows if candidates is ALL_ROWS else len(candidates)):  # past the last: nothing to walk
+        return []
+    if not keys or keys[0].name == "_id":
+        size = len(candidates)
+        lo, hi = min(offset, size), min(end, size)
+        if keys and keys[0].direction == "DESC":
+            lo, hi = size - hi, size - lo
+            return list(reversed(candidates[lo:hi].to_array())) if hi > lo else []
+        return list(candidates[lo:hi].to_array()) if hi > lo else []
+    column, desc, nulls_first = keys[0].name, keys[0].direction == "DESC", keys[0].nulls == "FIRST"
+    if candidates is not ALL_ROWS and len(candidates) * 4 < res.rows:  # few: sort them by rank
+        return res.index.top(column, candidates, desc, nulls_first, end)[offset:end].tolist()
+    found, count, walked = [], 0, 0
+    for chunk in res.index.ordered(column, desc, nulls_first):  # many: the first come soon in the order
+        if candidates is ALL_ROWS:
+            hits = chunk
+        elif walked > len(candidates) // 4:  # unless they lie deep in it
+            return res.index.top(column, candidates, desc, nulls_first, end)[offset:end].tolist()
+        else:  # the chunk's candidates, kept in the chunk's order
+            common = candidates & BitMap(array.array("I", chunk.tobytes()))
+            hits = chunk[np.isin(chunk, np.frombuffer(common.to_array(), dtype=np.uint32), assume_unique=True)]
+        found.append(hits)
+        count, walked = count + len(hits), walked + len(chunk)
+        if count >= end:
+            break
+    return np.concatenate(found)[offset:end].tolist() if found else []
 
 
 def _total(res: _Resource, cur: duckdb.DuckDBPyConnection, where: str, params: dict[str, Any]) -> int:

@@ -472,7 +472,7 @@ def remove_resource(session: Session, settings: Settings, dataset: Dataset, reso
         raise NotFound(f"No resource '{resource_id}' in this dataset.", field="resource_id")
     folder = settings.data_dir / "opendata" / "files" / resource.public_id
     stored = sorted(folder.glob("*") if folder.is_dir() else [])
-    stored += sorted((settings.data_dir / "opendata" / "datastore").glob(f"{resource.public_id}-*.parquet"))
+    stored += sorted((settings.data_dir / "opendata" / "datastore").glob(f"{resource.public_id}-*"))  # and indexes
     dataset.resources.remove(resource)
     session.delete(resource)
     for position, other in enumerate(dataset.resources):

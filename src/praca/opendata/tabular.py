@@ -12,6 +12,8 @@ One layout for every format, so the datastore has one kind of file to query:
   over the file; with small pages each costs one page per column, a third less work at 10 M rows, for a
   file a quarter larger).
 
+A file of rowindex.MIN_ROWS rows or more also gets its row index (`rowindex`), written beside it.
+
 Conversion runs in two DuckDB passes through a staging Parquet file: the readers (CSV, JSON, GeoJSON,
 XLSX, Parquet) type and name the columns; the second pass computes `_search` per column on dictionary
 vectors, which is 10× cheaper than on flat strings. Everything is written next to the target and
@@ -148,8 +150,12 @@ def _typed(expr: str, duck_type: str) -> tuple[str, str]:
 
 # --- the public function ----------------------------------------------------------------------------------
 
-def to_parquet(source: Path, fmt: str, target: Path, *, max_bytes: int | None = None) -> TableInfo:
-    """Convert an uploaded file to the datastore's Parquet layout at `target` (replaced atomically)."""
+def to_parquet(source: Path, fmt: str, target: Path, *, max_bytes: int | None = None,
+               index_rows: int | None = None) -> TableInfo:
+    """Convert an uploaded file to the datastore's Parquet layout at `target` (replaced atomically), with its
+    row index beside it when it has `index_rows` rows or more (default `rowindex.MIN_ROWS`)."""
+    from praca.opendata import rowindex  # it reads this module's layout
+
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise TabularError(f"The datastore takes {', '.join(FORMATS)} files, not {fmt!r}.", field="format")
@@ -166,6 +172,13 @@ def to_parquet(source: Path, fmt: str, target: Path, *, max_bytes: int | None = 
         tmp = work / "out.parquet"
         _write(con, stage, cols, tmp)
         rows = pq.ParquetFile(tmp).metadata.num_rows
+        index = rowindex.path_for(target)
+        if rows >= (rowindex.MIN_ROWS if index_rows is None else index_rows):
+            con.execute(f"SET threads = {min(4, os.cpu_count() or 1)}")
+            rowindex.build(con, tmp, {c.name: c.type for c in cols}, work / "out.index")
+            os.replace(work / "out.index", index)  # first: an index without its file is never read
+        else:
+            index.unlink(missing_ok=True)
         os.replace(tmp, target)
     return TableInfo(fields=[Field(c.name, c.type) for c in cols], rows=rows, path=target)
 
