@@ -24,6 +24,8 @@ from typing import Any
 import duckdb
 import httpx
 
+from praca.opendata import rowindex
+
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = "porto-ar"  # CKAN names the table after the resource id
 TEXT = ["estacao_id", "estacao", "freguesia", "poluente", "unidade", "descricao"]
@@ -35,12 +37,21 @@ FTS_LANG = "portuguese"
 
 # --- Praça over HTTP ---------------------------------------------------------------------------------------
 
+def _link_index(parquet: Path, data_dir: Path) -> None:
+    """The file's row index beside the site's link to it (built with it by tabular.to_parquet)."""
+    index = rowindex.path_for(parquet)
+    linked = rowindex.path_for(data_dir / "opendata" / "datastore" / "porto-ar.parquet")
+    if index.exists() and not linked.exists():
+        os.link(index, linked)
+
+
 def site(workdir: Path, parquet: Path) -> tuple[Path, str]:
     """A data dir with a migrated SQLite city holding one public dataset whose resource is the bench file
     (linked in place: the 10 M rows are not copied). Built once, reused."""
     data_dir = workdir / f"site-{parquet.stem}"
     marker = data_dir / "resource_id"
     if marker.exists():
+        _link_index(parquet, data_dir)
         return data_dir, marker.read_text()
     env = {**os.environ, "PRACA_DATA_DIR": str(data_dir)}
     subprocess.run([sys.executable, "-m", "praca", "migrate"], check=True, env=env, cwd=ROOT)
@@ -77,6 +88,7 @@ with make_sessionmaker(make_engine(settings.sqlalchemy_url))() as session:
     out = subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=ROOT, stdout=subprocess.PIPE,
                          text=True).stdout.strip().splitlines()[-1]
     marker.write_text(out)
+    _link_index(parquet, data_dir)
     return data_dir, out
 
 
