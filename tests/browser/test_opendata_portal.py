@@ -101,14 +101,18 @@ def test_a_citizen_searches_narrows_opens_pages_and_charts(page, portal):
     # The pager by keyboard: htmx swaps the table, the address stays, the focus stays on "next".
     page.focus(f"#preview-{rid}-next")
     page.keyboard.press("Enter")
-    page.wait_for_selector(f"{caption}:has-text('Linhas 26 a 50')")
+    # the status and the focus are mended when htmx settles, a moment after the swap
+    page.wait_for_function(
+        "([id, text]) => document.getElementById(id).textContent === text",
+        arg=[f"preview-{rid}-status", f"Linhas 26 a 50 de {ROWS}."],
+    )
+    assert page.inner_text(caption) == f"Leituras: Linhas 26 a 50 de {ROWS}."
     assert page.evaluate("document.activeElement.id") == f"preview-{rid}-next"
     assert page.url == url
-    assert page.inner_text(f"#preview-{rid}-status") == f"Linhas 26 a 50 de {ROWS}."
     page.keyboard.press("Enter")
     page.wait_for_selector(f"{caption}:has-text('Linhas 51 a 60')")
     # the last page has no "next": the focus goes to the table, not lost to the page's top
-    assert page.evaluate("document.activeElement.id") == f"preview-{rid}-region"
+    page.wait_for_function("id => document.activeElement.id === id", arg=f"preview-{rid}-region")
     assert page.locator(f"#preview-{rid}-table tbody tr").count() == ROWS - 50
 
     # The chart: a text column shows its most frequent values, swapped in place.
