@@ -20,7 +20,7 @@ What it does:
    - **spark**: the same pipeline with `PRACA_WIFI_ENGINE=spark` (PySpark local[2]), session start
      included, once, on the city as made (each DuckDB run works on a copy of its own).
    Each prints its wall time, rows/s and peak RSS (`ru_maxrss`, plus the peak of the child processes
-   still running at the end: the DuckDB engine's HMAC helper, Spark's JVM), and the pipeline's devices
+   still running at the end: Spark's JVM), and the pipeline's devices
    and sessions are checked against the floor's (they must be equal: pseudonymising merges and loses
    nothing). With `--runs N`, floor and pipeline run N times in turn (the machine is shared: its speed
    drifts) and the medians are shown, the ratio being the median of each run's own ratio.
@@ -91,7 +91,7 @@ else:
         out["seconds"] = time.perf_counter() - t
         out["devices"], out["sessions"], out["cells"] = session.execute(
             select(func.sum(Footfall.devices), func.sum(Footfall.sessions), func.count(Footfall.id))).one()
-def children_peak_kib():  # the helper processes still running (DuckDB's HMAC helper, Spark's JVM)
+def children_peak_kib():  # the child processes still running (Spark's JVM)
     import os
     total = 0
     for task in os.listdir("/proc/self/task"):

@@ -165,6 +165,32 @@ def test_both_engines_report_pseudonymise_and_aggregate_alike(spark, logs, tmp_p
         assert other.aggregate(list(duck_files.values()), ZONES, max_cells=3) == duck_cells
 
 
+def test_the_aggregates_are_what_their_definitions_say(logs, tmp_path):
+    """`steps.aggregate`, computed here the slow and obvious way from the session files: per zone and
+    hour of the start, distinct pseudonyms, sessions, the lower median of the dwell times, and devices
+    counted only in their first `max_cells` zone-hours (by hour, then zone) of each key period."""
+    _, written, cells = _run(DuckDBEngine(), logs["parquet"], "parquet", tmp_path / "out")
+    rows = pa.concat_tables(pq.read_table(f) for f in written.values()).to_pylist()
+    groups: dict[tuple[str, datetime], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((ZONES[r["ap"]], r["start"].replace(minute=0, second=0, microsecond=0)), []).append(r)
+    firsts: set[tuple[Any, ...]] = set()
+    per_device: dict[tuple[Any, int], set[tuple[datetime, str]]] = {}
+    for (zone, hour), members in groups.items():
+        for r in members:
+            per_device.setdefault((r["period"], r["pseudonym"]), set()).add((hour, zone))
+    for (period, pseudonym), held in per_device.items():
+        firsts.update((period, pseudonym, hour, zone) for hour, zone in sorted(held)[:3])
+    expected = []
+    for (zone, hour), members in sorted(groups.items()):
+        dwells = sorted(r["dwell_s"] for r in members)
+        devices = {(r["period"], r["pseudonym"]) for r in members}
+        bounded = sum((period, p, hour, zone) in firsts for period, p in devices)
+        expected.append((zone, hour, len(devices), len(members), dwells[(len(dwells) - 1) // 2], bounded))
+    assert cells == expected
+    assert sum(c[5] < c[2] for c in cells) > 10
+
+
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the engines, not the database, are compared
 def test_the_pipeline_gives_the_same_footfall_on_either_engine(session, settings, wifi_aps, logs, tmp_path, spark):
     now = NOW.replace(tzinfo=UTC)
@@ -189,7 +215,7 @@ def test_the_pipeline_gives_the_same_footfall_on_either_engine(session, settings
 
 @pytest.mark.parametrize("kind", ["duckdb", "spark"])
 def test_a_pseudonym_is_the_standard_hmac_of_the_normalised_mac(spark, tmp_path, kind):
-    """Both engines call one Python HMAC (`steps.pseudonymise`); this pins it to RFC 2104 as the `hmac`
+    """Both engines render one SQL HMAC (`steps.hmac60`); this pins it to RFC 2104 as the `hmac`
     module computes it: HMAC-SHA-256 of the MAC's 12 lower-case hex digits under the period's key, its
     first 60 bits. Three spellings of one device are one pseudonym; a string that is no MAC is refused."""
     day = DAY0 + timedelta(days=1)

@@ -4,17 +4,10 @@ memory. It reads files and runs `steps`; it knows nothing of keys' lifecycle, th
 
 from __future__ import annotations
 
-import atexit
 import bisect
-import contextlib
-import os
 import shutil
-import subprocess
-import sys
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +20,6 @@ from praca.wifi.mapping import ColumnMap, resolve
 
 EXAMPLES_PER_REASON = 20
 ROW_GROUP = 122_880  # rows per row group of a session file, DuckDB's own: a reader's unit of parallel work
-HASH_BATCH = 16_384  # identifiers per batch fetched for hashing: the unit in which they are shared
-HELP_FROM_ROWS = 100_000  # below this many identifiers, the helper process costs more than it saves
-_TO_HASH_SCHEMA = pa.schema([("period", pa.timestamp("us")), ("id", pa.string())])
 
 # DuckDB's names for a CSV line it could not parse, mapped to the report's codes.
 _PARSE_ERRORS = {"INVALID ENCODING": "wrong_encoding", "INVALID UNICODE": "wrong_encoding",
@@ -132,9 +122,6 @@ class DuckDBEngine:
     def stage(self, path: Path, fmt: str, overrides: dict[str, Any], *, known_aps: list[str],
               closed_periods: list[datetime], now: datetime, period_hours: int) -> StageReport:
         """Read, normalise and check the whole file into the `staged` table; report what cannot be used."""
-        if self.threads > 1:
-            with contextlib.suppress(OSError):  # if it cannot start, this process hashes alone
-                _helper()  # started now: its imports are done while the file is read
         self._open_raw(path, fmt, overrides)
         self._table("known_aps", pa.table({"code": pa.array(known_aps, pa.string())}))
         self._table("closed", pa.table({"period": pa.array(closed_periods, pa.timestamp("us"))}))
@@ -187,16 +174,19 @@ class DuckDBEngine:
         """Pseudonymise the staged sessions with each period's key and write one Parquet file per
         period under `out_dir` (a staging dir the caller moves into place). Returns period → file.
 
-        Each usable identifier of a period is hashed once, in Python (`steps.pseudonymise`): the keys
-        never enter DuckDB; a big file's are shared with a helper process (`_hashed`). The files are
+        Each usable identifier of a period is hashed once, by DuckDB (`steps.pseudonyms`), on both
+        threads; the keys are given as data and dropped with the `keys` table. The files are
         short-lived (deleted when their period is final), so they are written with Snappy: a fifth less
         CPU than zstd for a quarter more bytes (no compression at all saves a little more CPU for 1.75
         times the bytes)."""
-        self.con.register("hashed", self._hashed(keys))
+        pads = [(period, *steps.key_pads(secret)) for period, secret in keys.items()]
+        self._table("keys", pa.table({"period": pa.array([p for p, _, _ in pads], pa.timestamp("us")),
+                                      "ipad": pa.array([i for _, i, _ in pads], pa.binary()),
+                                      "opad": pa.array([o for _, _, o in pads], pa.binary())}))
         try:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE pseudonyms AS {steps.PSEUDONYMS}")
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE pseudonyms AS {steps.pseudonyms(self.dialect)}")
         finally:
-            self.con.unregister("hashed")
+            self.con.execute("DROP TABLE keys")
         if out_dir.exists():
             shutil.rmtree(out_dir)
         out_dir.mkdir(parents=True)
@@ -216,35 +206,6 @@ class DuckDBEngine:
         self.con.execute("DROP TABLE identifiers")
         return written
 
-    def _hashed(self, keys: dict[datetime, bytes]) -> pa.Table:
-        """TO_HASH's rows with their pseudonyms (`steps.hashed`). hashlib holds the GIL on short
-        messages, so threads cannot share the work: with two threads or more, half of a big file's
-        identifiers go to a helper process (`_Helper`) while this one hashes the other half. If the
-        helper fails, this process hashes its half too: the result is the same either way."""
-        batches = list(self.con.sql(steps.TO_HASH).to_arrow_reader(HASH_BATCH))
-        rows = sum(b.num_rows for b in batches)
-        if self.threads < 2 or rows < HELP_FROM_ROWS:
-            return steps.hashed(pa.Table.from_batches(batches, _TO_HASH_SCHEMA), keys)
-        cut, seen = 0, 0
-        while seen < rows / 2:  # whole batches: each has buffers of its own, so only its half is pickled
-            seen += batches[cut].num_rows
-            cut += 1
-        # The helper takes the (larger) first half: it starts hashing while this process is still sending.
-        theirs, mine = (pa.Table.from_batches(part, _TO_HASH_SCHEMA) for part in (batches[:cut], batches[cut:]))
-        try:
-            helper = _helper()
-            helper.send(keys, theirs)
-        except OSError:  # it could not start, or it went: all here, and a new one next time
-            _drop_helper()
-            return steps.hashed(pa.concat_tables([theirs, mine]), keys)
-        ours = steps.hashed(mine, keys)
-        try:
-            pseudonyms = helper.receive()
-        except (OSError, EOFError):
-            _drop_helper()
-            return pa.concat_tables([steps.hashed(theirs, keys), ours])
-        return pa.concat_tables([theirs.append_column("pseudonym", pseudonyms), ours])
-
     # --- aggregating -----------------------------------------------------------------------------------
 
     def aggregate(self, files: list[Path], ap_zones: dict[str, str], *, max_cells: int) -> list[tuple[Any, ...]]:
@@ -256,73 +217,6 @@ class DuckDBEngine:
                                           "zone": pa.array(list(ap_zones.values()), pa.string())}))
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW sessions AS SELECT * FROM read_parquet({_list(files)})")
         return self.con.execute(steps.aggregate(self.dialect, max_cells=max_cells)).fetchall()
-
-
-class _Helper:
-    """A second Python process that hashes identifiers (`steps.hashed`) while this one does too.
-
-    Started as `python -c` (a fresh interpreter: not a fork of a process running DuckDB's threads, and
-    not a re-run of this process's main module, as multiprocessing's spawn would do), it reads (keys,
-    table) from its stdin and writes the pseudonyms back, until its stdin closes: it ends with the
-    process that started it, however that ends. It holds keys only while it hashes with them."""
-
-    def __init__(self) -> None:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}  # the same praca
-        self.process = subprocess.Popen([sys.executable, "-c", "from praca.wifi.duckdb_engine import _serve; _serve()"],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.to = Connection(os.dup(self.process.stdin.fileno()), readable=False)
-        self.back = Connection(os.dup(self.process.stdout.fileno()), writable=False)
-        self.process.stdin.close()
-        self.process.stdout.close()
-
-    def send(self, keys: dict[datetime, bytes], table: pa.Table) -> None:
-        self.to.send((keys, table))
-
-    def receive(self) -> pa.Array:
-        return self.back.recv()
-
-    def close(self) -> None:
-        self.to.close()
-        self.back.close()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
-_helper_process: _Helper | None = None
-_helper_lock = threading.Lock()
-
-
-def _helper() -> _Helper:
-    """The process's helper, started on first use and kept for the next files."""
-    global _helper_process
-    with _helper_lock:
-        if _helper_process is None or _helper_process.process.poll() is not None:
-            _helper_process = _Helper()
-            atexit.register(_helper_process.close)
-        return _helper_process
-
-
-def _drop_helper() -> None:
-    global _helper_process
-    with _helper_lock:
-        if _helper_process is not None:
-            _helper_process.process.kill()
-            _helper_process = None
-
-
-def _serve() -> None:
-    """The helper's loop: (keys, table) in, the pseudonyms of `steps.hashed(table, keys)` out."""
-    requests, replies = Connection(0, writable=False), Connection(1, readable=False)
-    while True:
-        try:
-            keys, table = requests.recv()
-        except EOFError:
-            return
-        replies.send(steps.hashed(table, keys).column("pseudonym").combine_chunks())
-        del keys, table
 
 
 def _literal(text: str) -> str:

@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
 import re
 import shutil
-import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 from py4j.protocol import Py4JError
 from pyspark import StorageLevel
 from pyspark.errors import PySparkException
 from pyspark.logger import PySparkLogger
-from pyspark.sql import Column, DataFrame, Row, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -66,9 +63,6 @@ def spark_session(master: str = "local[2]") -> SparkSession:
     global _root
     with _lock:
         if _root is None:
-            # Python workers hash the identifiers (`steps.pseudonymise`): they need praca and pyarrow,
-            # so they run this interpreter unless the deployment names its own.
-            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             fd, log4j = tempfile.mkstemp(prefix="praca-log4j2-", suffix=".properties")
             with open(fd, "w") as fh:
                 fh.write(_LOG4J)
@@ -295,14 +289,13 @@ class SparkEngine:
     def write_sessions(self, keys: dict[datetime, bytes], out_dir: Path, name: str) -> dict[datetime, Path]:
         """Pseudonymise the staged sessions with each period's key and write one Parquet file per
         period under `out_dir` (a staging dir the caller moves into place). Returns period → file.
-        The identifiers are hashed by `steps.pseudonymise`, as DuckDB's are, in Python workers."""
-        # Periods cross to Python as wall-clock UTC (TIMESTAMP_NTZ), as the keys name them, and back.
-        to_hash = self.spark.sql(f"SELECT CAST(period AS TIMESTAMP_NTZ) AS period, id FROM ({steps.TO_HASH})")
-        hashed = self.spark.createDataFrame(to_hash.rdd.mapPartitions(_hashing(keys)),
-                                            "period TIMESTAMP_NTZ, id STRING, pseudonym BIGINT")
-        self._view("hashed", hashed.selectExpr("CAST(period AS TIMESTAMP) AS period", "id", "pseudonym"))
+        The identifiers are hashed by `steps.pseudonyms`, as DuckDB's are, with Spark's sha2."""
+        # Periods come as wall-clock UTC (TIMESTAMP_NTZ), as the keys name them.
+        pads = [(period, *steps.key_pads(secret)) for period, secret in keys.items()]
+        keyed = self.spark.createDataFrame(pads, "period TIMESTAMP_NTZ, ipad BINARY, opad BINARY")
+        self._view("keys", keyed.selectExpr("CAST(period AS TIMESTAMP) AS period", "ipad", "opad"))
         try:
-            self._view("pseudonyms", self.spark.sql(steps.PSEUDONYMS))
+            self._view("pseudonyms", self.spark.sql(steps.pseudonyms(self.dialect)))
             sessions = self.spark.sql(f"""
                 SELECT pseudonym, ap, CAST(start AS TIMESTAMP_NTZ) AS start, dwell_s,
                        -- optional in the file, as DuckDB writes it: a sum of coalesces would be required
@@ -311,7 +304,7 @@ class SparkEngine:
                        concat(date_format(period, 'yyyyMMdd'), 'T', date_format(period, 'HH')) AS period_key
                 FROM ({steps.SESSIONS})""")
         finally:  # the analysed plan holds the keys now, and goes when `sessions` does
-            self._drop("hashed")
+            self._drop("keys")
             self._drop("pseudonyms")
         if out_dir.exists():
             shutil.rmtree(out_dir)
@@ -344,21 +337,6 @@ class SparkEngine:
             SELECT zone, CAST(hour AS TIMESTAMP_NTZ) AS hour, devices, sessions, median_dwell_s, devices_bounded
             FROM ({steps.aggregate(self.dialect, max_cells=max_cells)}) ORDER BY zone, hour""").collect()
         return [tuple(r) for r in rows]
-
-
-def _hashing(keys: dict[datetime, bytes]) -> Callable[[Iterable[Row]], Iterator[dict[str, Any]]]:
-    """The function a partition of (period, id) rows goes through: `steps.hashed`, as in DuckDB."""
-
-    def run(rows: Iterable[Row]) -> Iterator[dict[str, Any]]:
-        periods, ids = [], []
-        for period, identifier in rows:
-            periods.append(period)
-            ids.append(identifier)
-        if ids:
-            table = pa.table({"period": pa.array(periods, pa.timestamp("us")), "id": pa.array(ids, pa.string())})
-            yield from steps.hashed(table, keys).to_pylist()
-
-    return run
 
 
 def _csv_head(path: Path, encoding: str) -> tuple[str, str, list[str]]:
