@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from praca.core import audit
@@ -60,27 +61,37 @@ def finalise(session: Session, settings: Settings, *, now: datetime | None = Non
     ap_zone, specs = zoning.zoning(session, settings)
     zoning.save_zones(session, specs)
     session.commit()
-    for period in due_periods(session, settings, now):
-        files = committed_files(session, settings, period)
-        with store.engine(settings) as engine:
-            rows = engine.aggregate(files, ap_zone, max_cells=settings.wifi_dp_max_cells)
-        session.execute(delete(Footfall).where(Footfall.hour >= period.starts_at, Footfall.hour < period.ends_at))
-        session.add_all(Footfall(zone=z, hour=h.replace(tzinfo=UTC), devices=d, sessions=n, median_dwell_s=m,
-                                 devices_bounded=b) for z, h, d, n, m, b in rows)
-        small = sum(1 for r in rows if r[2] < settings.wifi_k)
-        period.aggregated_at = period.key_destroyed_at = period.sessions_purged_at = now
-        period.secret = None
-        session.flush()
-        audit.record(session, audit.SYSTEM, "wifi.period.aggregated", subject(period.starts_at),
-                     {"cells": len(rows), "suppressed": small, "files": len(files)})
-        audit.record(session, audit.SYSTEM, "wifi.key.destroyed", subject(period.starts_at), {"reason": "final"})
-        audit.record(session, audit.SYSTEM, "wifi.sessions.purged", subject(period.starts_at), {"reason": "final"})
-        session.commit()
-        store.remove_tree(store.period_dir(settings, period.starts_at))
-        done.append(f"{period.starts_at:%Y-%m-%d %H:00}")
-        if progress is not None:
-            progress(period)
+    due = due_periods(session, settings, now)
+    if due:
+        with store.engine(settings) as engine:  # one for all: starting one (Spark's above all) costs
+            for period in due:
+                _finalise_period(session, settings, engine, period, ap_zone, now)
+                done.append(f"{period.starts_at:%Y-%m-%d %H:00}")
+                if progress is not None:
+                    progress(period)
     return done
+
+
+def _finalise_period(session: Session, settings: Settings, engine: Any, period: KeyPeriod, ap_zone: dict[str, str],
+                     now: datetime) -> None:
+    """One period, in one transaction: its zone-hours replaced, its key destroyed, its sessions purged."""
+    files = committed_files(session, settings, period)
+    rows = engine.aggregate(files, ap_zone, max_cells=settings.wifi_dp_max_cells)
+    session.execute(delete(Footfall).where(Footfall.hour >= period.starts_at, Footfall.hour < period.ends_at))
+    if rows:  # a bulk INSERT: thousands of ORM objects took longer than the aggregation
+        session.execute(insert(Footfall), [
+            {"zone": z, "hour": h.replace(tzinfo=UTC), "devices": d, "sessions": n, "median_dwell_s": m,
+             "devices_bounded": b} for z, h, d, n, m, b in rows])
+    small = sum(1 for r in rows if r[2] < settings.wifi_k)
+    period.aggregated_at = period.key_destroyed_at = period.sessions_purged_at = now
+    period.secret = None
+    session.flush()
+    audit.record(session, audit.SYSTEM, "wifi.period.aggregated", subject(period.starts_at),
+                 {"cells": len(rows), "suppressed": small, "files": len(files)})
+    audit.record(session, audit.SYSTEM, "wifi.key.destroyed", subject(period.starts_at), {"reason": "final"})
+    audit.record(session, audit.SYSTEM, "wifi.sessions.purged", subject(period.starts_at), {"reason": "final"})
+    session.commit()
+    store.remove_tree(store.period_dir(settings, period.starts_at))
 
 
 def purge(session: Session, settings: Settings, *, now: datetime | None = None) -> PurgeResult:
