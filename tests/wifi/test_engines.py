@@ -229,3 +229,23 @@ def test_a_pseudonym_is_the_standard_hmac_of_the_normalised_mac(spark, tmp_path,
     assert report.rejected == {"bad_device": {"count": 1, "lines": [5]}} and report.rows_valid == 3
     expected = int.from_bytes(hmac.digest(KEYS[day], b"001b638445e6", "sha256")[:8], "big") >> 4
     assert pq.read_table(written[day]).column("pseudonym").to_pylist() == [expected] * 3
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "spark"])
+def test_lines_are_counted_across_empty_lines(spark, tmp_path, kind):
+    """DuckDB skips empty lines without a word: the report still gives each bad row its line in the file."""
+    day = DAY0 + timedelta(days=1)
+    good = [f"00-1B-63-84-45-{i:02X},AP-1,{day:%Y-%m-%d}T10:{i:02d}:00Z,60" for i in range(40)]
+    lines = ["Calling-Station-Id,Called-Station-Id,Acct-Start-Time,Acct-Session-Time", *good[:10], "", "",
+             *good[10:20], "00-1B-63-84-45-FF,AP-404,2026-11-17T10:00:00Z,60", "", "00-1B-63-84-45-FE,AP-1",
+             *good[20:], "00-1B-63-84-45-FD,AP-1,tomorrow,60", ""]
+    path = tmp_path / "gaps.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with DuckDBEngine() if kind == "duckdb" else SparkEngine() as engine:
+        report = engine.stage(path, "csv", {}, known_aps=list(APS), closed_periods=[], now=NOW, period_hours=24)
+    number = {line: i for i, line in enumerate(lines, 1)}
+    assert report.rejected == {
+        "bad_start": {"count": 1, "lines": [number["00-1B-63-84-45-FD,AP-1,tomorrow,60"]]},
+        "unknown_ap": {"count": 1, "lines": [number["00-1B-63-84-45-FF,AP-404,2026-11-17T10:00:00Z,60"]]},
+        "wrong_column_count": {"count": 1, "lines": [number["00-1B-63-84-45-FE,AP-1"]]}}
+    assert report.rows_valid == 40

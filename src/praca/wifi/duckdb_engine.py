@@ -141,7 +141,7 @@ class DuckDBEngine:
                     FROM staged WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason""").fetchall():
             report.rejected[reason] = {"count": count, "lines": list(lines)}
         if fmt == "csv":
-            self._csv_lines(report)
+            self._csv_lines(report, path, overrides.get("encoding", "utf-8"))
         for period, rows, first, last in self.con.execute(
                 "SELECT period, count(*), min(start), max(start) FROM staged WHERE reason IS NULL "
                 "GROUP BY period ORDER BY period").fetchall():
@@ -151,14 +151,18 @@ class DuckDBEngine:
         report.rows_valid = sum(report.periods.values())
         return report
 
-    def _csv_lines(self, report: StageReport) -> None:
+    def _csv_lines(self, report: StageReport, path: Path, encoding: str) -> None:
         """Turn row ordinals into file lines, and add the lines DuckDB could not parse at all. The k-th
-        parsed row sits on line k + 1 (the header) + the number of unparsable lines before it."""
+        parsed row sits on the k-th line that is neither the header, nor unparsable, nor empty (DuckDB
+        skips empty lines without a word; its rejects carry true line numbers)."""
         # DuckDB records one reject per missing column: one entry per line, its first error.
         bad = self.con.execute("SELECT line, min(error_type) FROM csv_rejects GROUP BY line ORDER BY line").fetchall()
-        bad_lines = [line for line, _ in bad]
-        # Parsed rows before the j-th unparsable line (0-based j): its line - 2 - j.
-        before = [line - 2 - j for j, line in enumerate(bad_lines)]
+        wanted = max((k for entry in report.rejected.values() for k in entry["lines"]), default=0)
+        # The wanted row is at most the (1 + wanted + len(bad))-th line that is not empty.
+        empty = _empty_lines(path, encoding, 1 + wanted + len(bad)) if wanted else []
+        skipped = sorted({line for line, _ in bad}.union(empty))
+        # Parsed rows before the j-th skipped line (0-based j): its line - 2 - j.
+        before = [line - 2 - j for j, line in enumerate(skipped)]
         for entry in report.rejected.values():
             entry["lines"] = [k + 1 + bisect.bisect_left(before, k) for k in entry["lines"]]
         for line, error in bad:
@@ -217,6 +221,22 @@ class DuckDBEngine:
                                           "zone": pa.array(list(ap_zones.values()), pa.string())}))
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW sessions AS SELECT * FROM read_parquet({_list(files)})")
         return self.con.execute(steps.aggregate(self.dialect, max_cells=max_cells)).fetchall()
+
+
+def _empty_lines(path: Path, encoding: str, rows: int) -> list[int]:
+    """The numbers of the empty lines of a CSV file, read until `rows` lines that are not empty have gone
+    by: only as far as the report needs, and only when it has lines to give."""
+    empty: list[int] = []
+    seen = 0
+    with path.open(encoding=encoding, errors="replace", newline="") as text:
+        for number, line in enumerate(text, 1):
+            if seen >= rows:
+                break
+            if line in ("\n", "\r\n"):
+                empty.append(number)
+            else:
+                seen += 1
+    return empty
 
 
 def _literal(text: str) -> str:
