@@ -289,6 +289,7 @@ def test_a_release_is_audited_with_its_ledger(session, settings):
         "from": T0.isoformat(), "to": (T0 + 12 * HOUR).isoformat(), "sensitivity": settings.wifi_dp_max_cells,
         "k": settings.wifi_k, "domain_cells": 3 * 12, "cells_published": 0}
     assert entry.details["cells_published"] == made.cells_published
+    assert (made.k, made.domain_cells) == (settings.wifi_k, 3 * 12)  # the release says it too
     assert audit.verify(session).ok
 
 

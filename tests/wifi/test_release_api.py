@@ -69,6 +69,7 @@ def test_a_dpo_or_admin_releases(client, session, dataset, role):
     assert (made["spent"], made["remaining"]) == (0.5, 1.5)
     assert made["period_from"] == "2026-03-02T00:00:00Z" and made["period_to"] == "2026-03-03T00:00:00Z"
     assert made["cells_published"] == len(made["cells"])
+    assert (made["k"], made["domain_cells"]) == (10, 2 * 24)  # two zones, a day of hours
     assert all(c["devices"] >= 10 for c in made["cells"])
     assert "created_by" not in made
     row = session.scalar(select(DpRelease).where(DpRelease.public_id == made["public_id"]))

@@ -117,6 +117,8 @@ class DpRelease(Base):
     period_from: Mapped[datetime] = mapped_column(UTCDateTime())
     period_to: Mapped[datetime] = mapped_column(UTCDateTime())
     sensitivity: Mapped[int] = mapped_column(Integer)
+    k: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # cells under it were left out
+    domain_cells: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # zones × hours noised
     cells_published: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

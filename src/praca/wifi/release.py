@@ -229,7 +229,7 @@ def publish(session: Session, settings: Settings, slug: str, *, start: datetime,
     noisy = _mechanism(sensitivity, epsilon)([true.get(cell, 0) for cell in domain])
 
     release = DpRelease(dataset_id=dataset.id, epsilon=epsilon, period_from=start, period_to=end,
-                        sensitivity=sensitivity, created_by=actor)
+                        sensitivity=sensitivity, k=settings.wifi_k, domain_cells=len(domain), created_by=actor)
     session.add(release)
     session.flush()
     clamped = (max(0, n) for n in noisy)

@@ -37,7 +37,8 @@ PublicId = Annotated[str, Path(max_length=36)]
 def _summary_fields(item: DpRelease, slug: str) -> dict[str, object]:
     return {"public_id": item.public_id, "dataset": slug, "epsilon": item.epsilon,
             "period_from": item.period_from, "period_to": item.period_to, "sensitivity": item.sensitivity,
-            "cells_published": item.cells_published, "created_at": item.created_at}
+            "k": item.k, "domain_cells": item.domain_cells, "cells_published": item.cells_published,
+            "created_at": item.created_at}
 
 
 def _cells(session: DbSession, item: DpRelease) -> list[ReleaseCell]:

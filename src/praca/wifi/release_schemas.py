@@ -41,6 +41,8 @@ class ReleaseSummary(BaseModel):
     period_from: datetime = Field(description="First hour covered (UTC)")
     period_to: datetime = Field(description="End of the range, exclusive (UTC)")
     sensitivity: int = Field(description="Zone-hours one device may count in per key period (L1 sensitivity)")
+    k: int = Field(description="Noisy counts under this were left out (0: not recorded, an early release)")
+    domain_cells: int = Field(description="Zone-hours noised, published or not: every zone × every hour in range")
     cells_published: int = Field(description="Zone-hours whose noisy count reached k")
     created_at: datetime
 
