@@ -231,8 +231,8 @@ def main() -> int:
     print(f"\npipeline: ingest {pipeline['ingest_seconds']:.2f} s ({ingest_rate:,.0f} sessions/s), "
           f"aggregate {pipeline['aggregate_seconds']:.2f} s")
     same = (pipeline["devices"], pipeline["sessions"]) == (floor["devices"], floor["sessions"])
-    print(f"same counts as the floor: {'yes' if same else 'NO'} (devices {pipeline['devices']:,} vs "
-          f"{floor['devices']:,}; sessions {pipeline['sessions']:,} vs {floor['sessions']:,})")
+    print(f"same counts as the floor: {'yes' if same else 'NO'} (devices {pipeline['devices']:,.0f} vs "
+          f"{floor['devices']:,.0f}; sessions {pipeline['sessions']:,.0f} vs {floor['sessions']:,.0f})")
     targets = [("pipeline within 1.5× the floor", ratio <= 1.5),
                ("peak RSS under 4 GiB", pipeline["peak_rss_gib"] < 4),
                ("ingest at 1,000,000 sessions/s or more", ingest_rate >= 1_000_000),
