@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     wifi_session_retention_hours: int = Field(
         48, ge=1, le=168, description="Pseudonymised sessions are purged after this many hours at the latest.")
     wifi_raw_grace_hours: int = Field(0, ge=0, le=168, description="Hours an ingested raw log is kept.")
+    wifi_key_dir: Path | None = Field(
+        None, description="Where the key periods' HMAC keys live (default <data dir>/wifi/keys); not to be backed up.")
     wifi_k: int = Field(10, ge=2, description="Zone-hours with fewer distinct devices are never shown.")
     wifi_zones: str = Field("h3", pattern="^(h3|parish)$", description="How access points form zones: h3 or parish.")
     wifi_zones_file: Path | None = Field(

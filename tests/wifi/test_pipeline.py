@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from praca.core.audit import AuditEntry
-from praca.wifi import ingest, lifecycle, status, store
+from praca.wifi import ingest, keystore, lifecycle, status, store
 from praca.wifi.models import Footfall, Ingest, KeyPeriod
 from tests.wifi.conftest import write_csv
 
@@ -99,7 +99,7 @@ def test_finalising_aggregates_suppresses_nothing_at_rest_but_destroys_key_and_s
     assert cells[("bus", 11)] == (12, 12, 605)
     assert sorted(d for d, _, _ in cells.values()) == [3, 12, 12]
     period = session.scalars(select(KeyPeriod)).one()
-    assert period.secret is None and period.key_destroyed_at and period.aggregated_at
+    assert keystore.read(settings, period.starts_at) is None and period.key_destroyed_at and period.aggregated_at
     assert not store.period_dir(settings, period.starts_at).exists()
     assert {"wifi.period.aggregated", "wifi.key.destroyed", "wifi.sessions.purged"} <= set(actions(session))
     late = ingest.ingest_file(session, settings, write_csv(settings.data_dir / "late.csv",
@@ -111,7 +111,7 @@ def test_a_period_not_yet_final_keeps_its_key(session, settings, wifi_aps):
     ingest.ingest_file(session, settings, write_csv(settings.data_dir / "d.csv",
                                                     crowd(12, "AP-1", "2026-11-20T09:00:00Z")), now=NOW)
     assert lifecycle.finalise(session, settings, now=NOW) == []
-    assert session.scalars(select(KeyPeriod)).one().secret is not None
+    assert keystore.read(settings, session.scalars(select(KeyPeriod)).one().starts_at) is not None
     held = {h.what: h for h in status.holdings(session, settings, NOW)}
     assert held["pseudonymised sessions"].count == 12
     assert held["pseudonymisation keys"].gone_by == datetime(2026, 11, 21, 2, tzinfo=UTC)
@@ -130,7 +130,7 @@ def test_purge_enforces_retention_whatever_happened(session, settings, wifi_aps)
     assert not ok.exists() and not bad.exists() and result.raw_deleted == 2
     assert result.periods_expired == ["2026-11-18 00:00"]
     assert not list(store.sessions_root(settings).rglob("*.parquet"))
-    assert session.scalars(select(KeyPeriod)).one().secret is None
+    assert keystore.read(settings, session.scalars(select(KeyPeriod)).one().starts_at) is None
     assert all(h.count == 0 for h in status.holdings(session, settings, later)[:3])
 
 

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from sqlalchemy import MetaData, select
 
-from praca.wifi import ingest, lifecycle, store
+from praca.wifi import ingest, keystore, lifecycle, store
 from praca.wifi.models import KeyPeriod
 from tests.wifi.conftest import write_csv
 from tests.wifi.worlds import make_world, praca
@@ -41,7 +41,8 @@ def test_the_same_mac_on_two_days_gets_unrelated_pseudonyms(session, settings, w
     # 60-bit pseudonyms under independent random keys: not even their low bits line up.
     assert not {p & 0xFFFF for p in first} & {p & 0xFFFF for p in second}
     lifecycle.finalise(session, settings, now=NOW)
-    assert all(k.secret is None for k in session.scalars(select(KeyPeriod)))
+    assert all(k.key_destroyed_at is not None for k in session.scalars(select(KeyPeriod)))
+    assert keystore.held(settings) == {}
 
 
 def _scan_tree(root: Path, needles: list[bytes]) -> list[str]:
@@ -86,6 +87,21 @@ def test_no_table_file_or_log_holds_a_raw_mac(tmp_path):
     assert not [n for n in needles if n.decode("latin-1") in dump]
 
 
+def test_a_destroyed_key_is_nowhere_in_the_data_dir(session, settings, wifi_aps):
+    """The key lives only in its file (never in the database, which keeps old values in free pages and
+    logs), and that file is overwritten and unlinked when the period is final."""
+    rows = [(m, "AP-1", "2026-11-17T10:00:00Z", 600) for m in MACS]
+    ingest.ingest_file(session, settings, write_csv(settings.data_dir / "17.csv", rows), now=NOW)
+    ((period, _),) = keystore.held(settings).items()
+    key = keystore.read(settings, period)
+    assert key is not None and len(key) == keystore.KEY_BYTES
+    assert (keystore.folder(settings) / f"{period:%Y%m%dT%H}.key").stat().st_mode & 0o077 == 0
+    assert [hit.split(":")[0] for hit in _scan_tree(settings.data_dir, [key])] == [f"{period:%Y%m%dT%H}.key"]
+    lifecycle.finalise(session, settings, now=NOW)
+    session.close()
+    assert keystore.held(settings) == {} and _scan_tree(settings.data_dir, [key]) == []
+
+
 @pytest.mark.parametrize("grace", [0, 6])
 def test_purge_leaves_no_raw_file_and_no_session_past_retention(session, settings, wifi_aps, grace):
     settings.wifi_raw_grace_hours = grace
@@ -98,5 +114,5 @@ def test_purge_leaves_no_raw_file_and_no_session_past_retention(session, setting
     limit = NOW - timedelta(hours=settings.wifi_session_retention_hours)
     for period in session.scalars(select(KeyPeriod)):
         if period.ends_at <= limit:
-            assert period.secret is None and period.sessions_purged_at is not None
+            assert keystore.read(settings, period.starts_at) is None and period.sessions_purged_at is not None
             assert not store.period_dir(settings, period.starts_at).exists()

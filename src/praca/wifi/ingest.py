@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from praca.core import audit
 from praca.core.db import utcnow
 from praca.core.errors import InvalidInput
 from praca.settings import Settings
-from praca.wifi import lifecycle, service, store
+from praca.wifi import keystore, lifecycle, service, store
 from praca.wifi.duckdb_engine import FileUnreadable, StageReport
 from praca.wifi.models import Ingest, KeyPeriod
 
@@ -66,26 +65,30 @@ def _report(stage: StageReport | None, error: str | None) -> dict[str, Any]:
 
 
 def _period_keys(session: Session, settings: Settings, periods: list[datetime]) -> dict[datetime, bytes]:
-    """The key of each period, created (and committed) if new: a key exists before any pseudonym made
+    """The key of each period (`keystore`), made if new: its file is durable before any pseudonym made
     with it is written, so a crash never leaves sessions whose key is lost."""
     hours = timedelta(hours=settings.wifi_key_period_hours)
     keys: dict[datetime, bytes] = {}
     for period in periods:
         start = _aware(period)
         row = session.scalar(select(KeyPeriod).where(KeyPeriod.starts_at == start))
+        new = row is None
         if row is None:
-            row = KeyPeriod(starts_at=start, ends_at=start + hours, secret=secrets.token_bytes(32))
+            row = KeyPeriod(starts_at=start, ends_at=start + hours)
             session.add(row)
             try:
                 session.flush()
             except IntegrityError:  # another ingest created it meanwhile
                 session.rollback()
-                row = session.scalars(select(KeyPeriod).where(KeyPeriod.starts_at == start)).one()
-            else:
-                audit.record(session, audit.SYSTEM, "wifi.key.created", lifecycle.subject(start))
-        if row.secret is None:
+                row, new = session.scalars(select(KeyPeriod).where(KeyPeriod.starts_at == start)).one(), False
+        if row.key_destroyed_at is not None:
             raise InvalidInput(f"The key period {start:%Y-%m-%d %H:00} closed while this file was read; re-run.")
-        keys[period] = row.secret
+        keys[period], made = keystore.ensure(settings, start)
+        # A committed period always had its key file made (in the same transaction's time): one made now
+        # for an old period replaces a lost file, and the period's earlier devices will count apart.
+        if new or made:
+            audit.record(session, audit.SYSTEM, "wifi.key.created", lifecycle.subject(start),
+                         {"replaced": made and not new})
     session.commit()
     return keys
 
@@ -108,7 +111,8 @@ def ingest_file(session: Session, settings: Settings, path: Path, *, overrides: 
     if done is not None and not retry_rejected:
         return Outcome(path.name, "rejected", done.rows_read, 0, done.rows_rejected, done.report)
 
-    closed = [_naive(p) for p in session.scalars(select(KeyPeriod.starts_at).where(KeyPeriod.secret.is_(None)))]
+    closed = [_naive(p) for p in session.scalars(select(KeyPeriod.starts_at)
+                                                 .where(KeyPeriod.key_destroyed_at.is_not(None)))]
     known = list(service.access_point_codes(session))
     stage: StageReport | None = None
     error: str | None = None

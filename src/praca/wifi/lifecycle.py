@@ -1,9 +1,10 @@
 """The end of each key period: aggregate, destroy the key, purge the sessions; and retention of the rest.
 
 A period is final `PRACA_WIFI_FINAL_AFTER_HOURS` after it ends. Finalising is one transaction: the
-period's zone-hours are replaced, its key is set to NULL and the period is marked purged, with the
-audit entries; the session files are deleted just after the commit. If a crash comes in between,
-`purge` deletes the files of any purged period, so every step can simply be run again.
+period's zone-hours are replaced and the period is marked aggregated, its key destroyed and its sessions
+purged, with the audit entries; the key file and the session files are deleted just after the commit. If
+a crash comes in between, `purge` deletes the key and the files of any such period, so every step can
+simply be run again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from praca.core import audit
 from praca.core.db import utcnow
 from praca.settings import Settings
-from praca.wifi import store, zoning
+from praca.wifi import keystore, store, zoning
 from praca.wifi.models import Footfall, Ingest, KeyPeriod
 
 
@@ -28,6 +29,7 @@ class PurgeResult:
     raw_deleted: int = 0
     periods_expired: list[str] = field(default_factory=list)
     dirs_removed: int = 0
+    keys_destroyed: int = 0
 
 
 def subject(starts_at: datetime) -> str:
@@ -84,13 +86,13 @@ def _finalise_period(session: Session, settings: Settings, engine: Any, period: 
              "devices_bounded": b} for z, h, d, n, m, b in rows])
     small = sum(1 for r in rows if r[2] < settings.wifi_k)
     period.aggregated_at = period.key_destroyed_at = period.sessions_purged_at = now
-    period.secret = None
     session.flush()
     audit.record(session, audit.SYSTEM, "wifi.period.aggregated", subject(period.starts_at),
                  {"cells": len(rows), "suppressed": small, "files": len(files)})
     audit.record(session, audit.SYSTEM, "wifi.key.destroyed", subject(period.starts_at), {"reason": "final"})
     audit.record(session, audit.SYSTEM, "wifi.sessions.purged", subject(period.starts_at), {"reason": "final"})
     session.commit()
+    keystore.destroy(settings, period.starts_at)
     store.remove_tree(store.period_dir(settings, period.starts_at))
 
 
@@ -115,13 +117,20 @@ def purge(session: Session, settings: Settings, *, now: datetime | None = None) 
     for period in session.scalars(select(KeyPeriod).where(KeyPeriod.sessions_purged_at.is_(None))):
         if period.ends_at + retention > now:
             continue
-        period.secret = None
         period.key_destroyed_at = period.sessions_purged_at = now
         audit.record(session, audit.SYSTEM, "wifi.key.destroyed", subject(period.starts_at), {"reason": "retention"})
         audit.record(session, audit.SYSTEM, "wifi.sessions.purged", subject(period.starts_at),
                      {"reason": "retention", "aggregated": False})
         result.periods_expired.append(f"{period.starts_at:%Y-%m-%d %H:00}")
     session.commit()
+    # A key file left by a crash after its period was closed, or owned by no period (unless an ingest
+    # is making it right now).
+    destroyed = {s: d for s, d in session.execute(select(KeyPeriod.starts_at, KeyPeriod.key_destroyed_at))}
+    for starts_at, modified in keystore.held(settings).items():
+        period = starts_at.replace(tzinfo=UTC)
+        orphan = period not in destroyed and modified < (now - timedelta(hours=1)).timestamp()
+        if (destroyed.get(period) is not None or orphan) and keystore.destroy(settings, starts_at):
+            result.keys_destroyed += 1
     live = {f"{p:%Y%m%dT%H}" for p in session.scalars(
         select(KeyPeriod.starts_at).where(KeyPeriod.sessions_purged_at.is_(None)))}
     root = store.sessions_root(settings)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from praca.core.db import Base, UTCDateTime, new_public_id, utcnow
@@ -23,15 +23,15 @@ class AccessPoint(Base):
 
 
 class KeyPeriod(Base):
-    """One pseudonymisation key period. `secret` is the HMAC key; it is set to NULL (destroyed) once
-    the period's aggregates are final, after which its pseudonyms can be linked to nothing."""
+    """One pseudonymisation key period. Its HMAC key is not here but in `keystore` (a database keeps old
+    values); it is destroyed once the period's aggregates are final, after which its pseudonyms can be
+    linked to nothing."""
 
     __tablename__ = "wifi_key_period"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), unique=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    secret: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sessions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     aggregated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from praca.core.db import utcnow
 from praca.settings import Settings
-from praca.wifi import store
+from praca.wifi import keystore, store
 from praca.wifi.models import Footfall, Ingest, KeyPeriod
 
 
@@ -42,6 +42,7 @@ def holdings(session: Session, settings: Settings, now: datetime | None = None) 
     live = list(session.scalars(select(KeyPeriod).where(KeyPeriod.sessions_purged_at.is_(None))
                                 .order_by(KeyPeriod.starts_at)))
     final_after = timedelta(hours=settings.wifi_final_after_hours)
+    keys = keystore.held(settings)
     cells, first_hour, last_hour = session.execute(
         select(func.count(Footfall.id), func.min(Footfall.hour), func.max(Footfall.hour))).one()
     visible = session.scalar(select(func.count(Footfall.id)).where(Footfall.devices >= settings.wifi_k)) or 0
@@ -49,9 +50,9 @@ def holdings(session: Session, settings: Settings, now: datetime | None = None) 
         Holding("raw log files (device identifiers in clear)", len(raw),
                 raw[0].ingested_at if raw else None, min(map(raw_deadline, raw)) if raw else None,
                 f"{len(waiting)} file(s) in the inbox"),
-        Holding("pseudonymisation keys", len(live), live[0].starts_at if live else None,
+        Holding("pseudonymisation keys", len(keys), min(keys).replace(tzinfo=UTC) if keys else None,
                 live[0].ends_at + final_after if live else None,
-                "destroyed when the period is final"),
+                f"destroyed when the period is final; files in {keystore.folder(settings)}"),
         Holding("pseudonymised sessions", sum(p.sessions for p in live), live[0].starts_at if live else None,
                 live[0].ends_at + final_after if live else None,
                 f"{_size(settings) / 1e6:.1f} MB; at the latest {settings.wifi_session_retention_hours} h after "
