@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
@@ -157,3 +157,24 @@ def test_aggregates_equal_a_plain_group_by_on_the_raw_macs(session, settings, wi
     by_zone = {z: ap for ap, z in ap_zone.items()}
     got = sorted((by_zone[z] if z != "bus" else "bus", h, d, n) for z, h, d, n in got)
     assert got == sorted(expected)
+
+
+def test_a_lost_key_file_is_made_again_and_audited_and_a_stray_one_is_purged(session, settings, wifi_aps):
+    ingest.ingest_file(session, settings, write_csv(settings.data_dir / "a.csv",
+                                                    crowd(12, "AP-1", "2026-11-20T09:00:00Z")), now=NOW)
+    period = session.scalars(select(KeyPeriod)).one().starts_at
+    first = keystore.read(settings, period)
+    assert keystore.destroy(settings, period) and keystore.read(settings, period) is None
+    ingest.ingest_file(session, settings, write_csv(settings.data_dir / "b.csv",
+                                                    crowd(12, "AP-1", "2026-11-20T10:00:00Z", offset=100)), now=NOW)
+    second = keystore.read(settings, period)
+    assert second is not None and second != first
+    created = [e.details for e in session.scalars(select(AuditEntry).where(AuditEntry.action == "wifi.key.created")
+                                                  .order_by(AuditEntry.seq))]
+    assert created == [{"replaced": False}, {"replaced": True}]
+    # A key file no period owns (a crash between the file and its row) goes once it is an hour old.
+    keystore.ensure(settings, datetime(2026, 11, 12))
+    assert lifecycle.purge(session, settings, now=NOW).keys_destroyed == 0  # an ingest may be making it
+    later = datetime.now(UTC) + timedelta(hours=2)
+    assert lifecycle.purge(session, settings, now=later).keys_destroyed >= 1
+    assert keystore.read(settings, datetime(2026, 11, 12)) is None

@@ -289,7 +289,9 @@ class SparkEngine:
     def write_sessions(self, keys: dict[datetime, bytes], out_dir: Path, name: str) -> dict[datetime, Path]:
         """Pseudonymise the staged sessions with each period's key and write one Parquet file per
         period under `out_dir` (a staging dir the caller moves into place). Returns period → file.
-        The identifiers are hashed by `steps.pseudonyms`, as DuckDB's are, with Spark's sha2."""
+        The identifiers are hashed by `steps.pseudonyms`, as DuckDB's are, with Spark's sha2. The keys'
+        pads travel in the plan (a broadcast of `keys`): Spark's local dirs must be as private as the
+        key folder, and a cluster's traffic encrypted (`spark.network.crypto.enabled`)."""
         # Periods come as wall-clock UTC (TIMESTAMP_NTZ), as the keys name them.
         pads = [(period, *steps.key_pads(secret)) for period, secret in keys.items()]
         keyed = self.spark.createDataFrame(pads, "period TIMESTAMP_NTZ, ipad BINARY, opad BINARY")
