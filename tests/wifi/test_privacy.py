@@ -116,3 +116,14 @@ def test_purge_leaves_no_raw_file_and_no_session_past_retention(session, setting
         if period.ends_at <= limit:
             assert keystore.read(settings, period.starts_at) is None and period.sessions_purged_at is not None
             assert not store.period_dir(settings, period.starts_at).exists()
+
+
+def test_a_key_is_made_once_whole_and_destroyed_with_its_drafts(settings):
+    """Two ingests at once get one key; a draft a crash left behind goes with the key."""
+    period = datetime(2026, 11, 17)
+    key, made = keystore.ensure(settings, period)
+    assert made and keystore.ensure(settings, period) == (key, False)
+    draft = keystore.folder(settings) / f".{period:%Y%m%dT%H}.key.0123456789abcdef"
+    draft.write_bytes(key)
+    assert keystore.destroy(settings, period) and not draft.exists()
+    assert list(keystore.folder(settings).iterdir()) == [] and not keystore.destroy(settings, period)

@@ -39,43 +39,55 @@ def read(settings: Settings, starts_at: datetime) -> bytes | None:
 
 
 def ensure(settings: Settings, starts_at: datetime) -> tuple[bytes, bool]:
-    """The period's key, and whether it was made now. Made with O_EXCL, so two ingests at once agree on
-    one key, and synced (file and folder) before it is returned: no pseudonym outlives its key's file."""
+    """The period's key, and whether it was made now. A new key is written whole to a file of its own,
+    synced, then linked into place, which fails if another ingest linked one first: two ingests at once
+    agree on one key, and no reader ever sees half a key. No pseudonym outlives its key's file."""
     path = _path(settings, starts_at)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    found = read(settings, starts_at)
+    if found is not None:
+        return found, False
     key = secrets.token_bytes(KEY_BYTES)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        found = read(settings, starts_at)
-        if found is not None:
-            return found, False
-        path.unlink(missing_ok=True)  # a write cut short: no pseudonym was made with it
-        return ensure(settings, starts_at)
+    draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(fd, key)
         os.fsync(fd)
     finally:
         os.close(fd)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        found = read(settings, starts_at)
+        if found is not None:
+            return found, False
+        os.replace(draft, path)  # the file there is not a key (damaged): this one takes its place
+    finally:
+        draft.unlink(missing_ok=True)
     _sync_folder(path.parent)
     return key, True
 
 
 def destroy(settings: Settings, starts_at: datetime) -> bool:
-    """Overwrite the key's bytes, then unlink its file; True if there was one."""
+    """Overwrite the key's bytes, then unlink its file (and any draft of it a crash left); True if there
+    was a key."""
     path = _path(settings, starts_at)
-    try:
-        fd = os.open(path, os.O_WRONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        os.write(fd, b"\0" * KEY_BYTES)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    path.unlink()
-    _sync_folder(path.parent)
-    return True
+    drafts = list(path.parent.glob(f".{path.name}.*")) if path.parent.exists() else []
+    existed = path.exists()
+    for file in [path, *drafts]:
+        try:
+            fd = os.open(file, os.O_WRONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            os.write(fd, b"\0" * KEY_BYTES)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        file.unlink(missing_ok=True)
+    if existed or drafts:
+        _sync_folder(path.parent)
+    return existed
 
 
 def held(settings: Settings) -> dict[datetime, float]:
