@@ -95,7 +95,7 @@ def test_a_destroyed_key_is_nowhere_in_the_data_dir(session, settings, wifi_aps)
     ((period, _),) = keystore.held(settings).items()
     key = keystore.read(settings, period)
     assert key is not None and len(key) == keystore.KEY_BYTES
-    assert (keystore.folder(settings) / f"{period:%Y%m%dT%H}.key").stat().st_mode & 0o077 == 0
+    assert (store.key_dir(settings) / f"{period:%Y%m%dT%H}.key").stat().st_mode & 0o077 == 0
     assert [hit.split(":")[0] for hit in _scan_tree(settings.data_dir, [key])] == [f"{period:%Y%m%dT%H}.key"]
     lifecycle.finalise(session, settings, now=NOW)
     session.close()
@@ -123,7 +123,7 @@ def test_a_key_is_made_once_whole_and_destroyed_with_its_drafts(settings):
     period = datetime(2026, 11, 17)
     key, made = keystore.ensure(settings, period)
     assert made and keystore.ensure(settings, period) == (key, False)
-    draft = keystore.folder(settings) / f".{period:%Y%m%dT%H}.key.0123456789abcdef"
+    draft = store.key_dir(settings) / f".{period:%Y%m%dT%H}.key.0123456789abcdef"
     draft.write_bytes(key)
     assert keystore.destroy(settings, period) and not draft.exists()
-    assert list(keystore.folder(settings).iterdir()) == [] and not keystore.destroy(settings, period)
+    assert list(store.key_dir(settings).iterdir()) == [] and not keystore.destroy(settings, period)

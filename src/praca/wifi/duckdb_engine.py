@@ -20,6 +20,7 @@ from praca.wifi.mapping import ColumnMap, resolve
 
 EXAMPLES_PER_REASON = 20
 ROW_GROUP = 122_880  # rows per row group of a session file, DuckDB's own: a reader's unit of parallel work
+_KEYS_SCHEMA = pa.schema([("period", pa.timestamp("us")), ("ipad", pa.binary()), ("opad", pa.binary())])
 
 # DuckDB's names for a CSV line it could not parse, mapped to the report's codes.
 _PARSE_ERRORS = {"INVALID ENCODING": "wrong_encoding", "INVALID UNICODE": "wrong_encoding",
@@ -183,11 +184,9 @@ class DuckDBEngine:
         short-lived (deleted when their period is final), so they are written with Snappy: a fifth less
         CPU than zstd for a quarter more bytes (no compression at all saves a little more CPU for 1.75
         times the bytes)."""
-        pads = [(period, *steps.key_pads(secret)) for period, secret in keys.items()]
         # An Arrow view, not a table: DuckDB scans it in place and has no copy of the keys to spill to disk.
-        self.con.register("keys", pa.table({"period": pa.array([p for p, _, _ in pads], pa.timestamp("us")),
-                                            "ipad": pa.array([i for _, i, _ in pads], pa.binary()),
-                                            "opad": pa.array([o for _, _, o in pads], pa.binary())}))
+        self.con.register("keys", pa.Table.from_pylist(
+            [dict(zip(_KEYS_SCHEMA.names, row, strict=True)) for row in steps.padded_keys(keys)], _KEYS_SCHEMA))
         try:
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE pseudonyms AS {steps.pseudonyms(self.dialect)}")
         finally:

@@ -17,17 +17,14 @@ from datetime import datetime
 from pathlib import Path
 
 from praca.settings import Settings
+from praca.wifi import store
 
 KEY_BYTES = 32
 _NAME = "%Y%m%dT%H"
 
 
-def folder(settings: Settings) -> Path:
-    return settings.wifi_key_dir or settings.wifi_dir / "keys"
-
-
 def _path(settings: Settings, starts_at: datetime) -> Path:
-    return folder(settings) / f"{starts_at:{_NAME}}.key"
+    return store.key_dir(settings) / f"{starts_at:{_NAME}}.key"
 
 
 def read(settings: Settings, starts_at: datetime) -> bytes | None:
@@ -92,7 +89,7 @@ def destroy(settings: Settings, starts_at: datetime) -> bool:
 
 def held(settings: Settings) -> dict[datetime, float]:
     """The periods with a key file, and each file's modification time."""
-    root = folder(settings)
+    root = store.key_dir(settings)
     found: dict[datetime, float] = {}
     for path in root.glob("*.key") if root.exists() else ():
         try:

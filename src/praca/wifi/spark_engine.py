@@ -293,8 +293,7 @@ class SparkEngine:
         pads travel in the plan (a broadcast of `keys`): Spark's local dirs must be as private as the
         key folder, and a cluster's traffic encrypted (`spark.network.crypto.enabled`)."""
         # Periods come as wall-clock UTC (TIMESTAMP_NTZ), as the keys name them.
-        pads = [(period, *steps.key_pads(secret)) for period, secret in keys.items()]
-        keyed = self.spark.createDataFrame(pads, "period TIMESTAMP_NTZ, ipad BINARY, opad BINARY")
+        keyed = self.spark.createDataFrame(steps.padded_keys(keys), "period TIMESTAMP_NTZ, ipad BINARY, opad BINARY")
         self._view("keys", keyed.selectExpr("CAST(period AS TIMESTAMP) AS period", "ipad", "opad"))
         try:
             self._view("pseudonyms", self.spark.sql(steps.pseudonyms(self.dialect)))

@@ -52,7 +52,7 @@ def holdings(session: Session, settings: Settings, now: datetime | None = None) 
                 f"{len(waiting)} file(s) in the inbox"),
         Holding("pseudonymisation keys", len(keys), min(keys).replace(tzinfo=UTC) if keys else None,
                 live[0].ends_at + final_after if live else None,
-                f"destroyed when the period is final; files in {keystore.folder(settings)}"),
+                f"destroyed when the period is final; files in {store.key_dir(settings)}"),
         Holding("pseudonymised sessions", sum(p.sessions for p in live), live[0].starts_at if live else None,
                 live[0].ends_at + final_after if live else None,
                 f"{_size(settings) / 1e6:.1f} MB; at the latest {settings.wifi_session_retention_hours} h after "

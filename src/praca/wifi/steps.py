@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 # Why a row cannot be used, in the order they are checked; the report uses these codes.
 REASONS = ("bad_device", "bad_start", "bad_stop", "stop_before_start", "in_future", "unknown_ap", "period_closed")
@@ -111,7 +112,7 @@ BAD_DEVICES = "SELECT DISTINCT device FROM identifiers WHERE NOT valid"
 
 def hmac60(d: Dialect, message: str, ipad: str, opad: str) -> str:
     """HMAC-SHA-256 (RFC 2104) of a string's UTF-8 bytes, its first 60 bits: H(opad ‖ H(ipad ‖ m)),
-    `ipad` and `opad` being the key's padded blocks (`key_pads`)."""
+    `ipad` and `opad` being the key's padded blocks (`padded_keys`)."""
     inner = f"unhex({d.sha256_hex(f'{ipad} || {d.utf8(message)}')})"
     return d.hex60(d.sha256_hex(f"{opad} || {inner}"))
 
@@ -132,10 +133,11 @@ SESSIONS = """
 """
 
 
-def key_pads(secret: bytes) -> tuple[bytes, bytes]:
-    """HMAC's inner and outer padded keys (RFC 2104, SHA-256's 64-byte block)."""
-    block = secret.ljust(64, b"\0")
-    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
+def padded_keys(keys: dict[datetime, bytes]) -> list[tuple[datetime, bytes, bytes]]:
+    """The `keys` view's rows: each period's key as HMAC's inner and outer padded blocks (RFC 2104,
+    SHA-256's 64-byte block)."""
+    blocks = [(period, secret.ljust(64, b"\0")) for period, secret in keys.items()]
+    return [(period, bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)) for period, block in blocks]
 
 
 def aggregate(d: Dialect, *, max_cells: int) -> str:

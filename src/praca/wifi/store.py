@@ -4,6 +4,7 @@
     wifi/sessions/<period>/     pseudonymised sessions, one Parquet file per ingested file, until final
     wifi/staging/<file>/        an ingest in progress; moved into sessions/ before its ledger commit
     wifi/tmp/                   the engine's spill space
+    wifi/keys/                  the open key periods' HMAC keys (`keystore`; PRACA_WIFI_KEY_DIR moves it)
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ def sessions_root(settings: Settings) -> Path:
 
 def period_dir(settings: Settings, period: datetime) -> Path:
     return sessions_root(settings) / f"{period:%Y%m%dT%H}"
+
+
+def key_dir(settings: Settings) -> Path:
+    return settings.wifi_key_dir or settings.wifi_dir / "keys"
 
 
 def staging(settings: Settings, name: str) -> Path:
