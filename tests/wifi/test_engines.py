@@ -215,8 +215,8 @@ def test_the_pipeline_gives_the_same_footfall_on_either_engine(session, settings
 
 @pytest.mark.parametrize("kind", ["duckdb", "spark"])
 def test_a_pseudonym_is_the_standard_hmac_of_the_normalised_mac(spark, tmp_path, kind):
-    """Both engines render one SQL HMAC (`steps.hmac60`); this pins it to RFC 2104 as the `hmac`
-    module computes it: HMAC-SHA-256 of the MAC's 12 lower-case hex digits under the period's key, its
+    """DuckDB hashes natively (`pseudonym.py`), Spark in SQL (`steps.SPARK`); this pins both to RFC 2104
+    as the `hmac` module computes it: HMAC-SHA-256 of the MAC's 12 lower-case hex digits under the period's key, its
     first 60 bits. Three spellings of one device are one pseudonym; a string that is no MAC is refused."""
     day = DAY0 + timedelta(days=1)
     rows = [f"{mac},AP-1,{day:%Y-%m-%d}T{h:02d}:00:00Z,60" for h, mac in

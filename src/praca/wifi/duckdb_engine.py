@@ -15,12 +15,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from praca.wifi import steps
+from praca.wifi import pseudonym, steps
 from praca.wifi.mapping import ColumnMap, resolve
 
 EXAMPLES_PER_REASON = 20
 ROW_GROUP = 122_880  # rows per row group of a session file, DuckDB's own: a reader's unit of parallel work
-_KEYS_SCHEMA = pa.schema([("period", pa.timestamp("us")), ("ipad", pa.binary()), ("opad", pa.binary())])
 
 # DuckDB's names for a CSV line it could not parse, mapped to the report's codes.
 _PARSE_ERRORS = {"INVALID ENCODING": "wrong_encoding", "INVALID UNICODE": "wrong_encoding",
@@ -131,10 +130,6 @@ class DuckDBEngine:
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {sql}")
         except duckdb.Error as exc:
             raise FileUnreadable(_first_line(exc)) from exc
-        # Devices are normalised once per distinct spelling; the rows of a bad one (rare) are then marked.
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE identifiers AS {steps.IDENTIFIERS}")
-        if self.con.execute("SELECT count(*) FROM identifiers WHERE NOT valid").fetchone()[0]:
-            self.con.execute(f"UPDATE staged SET reason = 'bad_device' WHERE device IN ({steps.BAD_DEVICES})")
         report = StageReport()
         report.rows_read = self.con.execute("SELECT count(*) FROM staged").fetchone()[0]
         for reason, count, lines in self.con.execute(
@@ -179,35 +174,37 @@ class DuckDBEngine:
         """Pseudonymise the staged sessions with each period's key and write one Parquet file per
         period under `out_dir` (a staging dir the caller moves into place). Returns period → file.
 
-        Each usable identifier of a period is hashed once, by DuckDB (`steps.pseudonyms`), on both
-        threads; the keys are given as data, in a view dropped as soon as they are used. The files are
-        short-lived (deleted when their period is final), so they are written with Snappy: a fifth less
-        CPU than zstd for a quarter more bytes (no compression at all saves a little more CPU for 1.75
-        times the bytes)."""
-        # An Arrow view, not a table: DuckDB scans it in place and has no copy of the keys to spill to disk.
-        self.con.register("keys", pa.Table.from_pylist(
-            [dict(zip(_KEYS_SCHEMA.names, row, strict=True)) for row in steps.padded_keys(keys)], _KEYS_SCHEMA))
+        Every row is hashed as it is written, by `pseudonym.py`'s native HMAC called from DuckDB on both
+        threads; the keys stay in that function, registered for this call only, and the `keys` view
+        holds only each period's slot among them. The files are short-lived (deleted when their period
+        is final), so they are written with Snappy: a fifth less CPU than zstd for a quarter more bytes
+        (no compression at all saves a little more CPU for 1.75 times the bytes)."""
+        periods = list(keys)
+        self.con.register("keys", pa.table({"period": pa.array(periods, pa.timestamp("us")),
+                                            "slot": pa.array(range(len(periods)), pa.int32())}))
+        pseudonym.register(self.con, pseudonym.states([keys[p] for p in periods]))
         try:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE pseudonyms AS {steps.pseudonyms(self.dialect)}")
+            if out_dir.exists():
+                shutil.rmtree(out_dir)
+            out_dir.mkdir(parents=True)
+            written: dict[datetime, Path] = {}
+            sessions = steps.sessions(self.dialect)
+            # Each period straight to its own file (most files cover one period; PARTITION_BY would
+            # double the time of the write), streamed through Arrow: pyarrow's writer is faster than COPY
+            # here, and writes every column optional whatever the data, as Spark does.
+            for (period,) in self.con.execute(
+                    "SELECT DISTINCT period FROM staged WHERE reason IS NULL ORDER BY period").fetchall():
+                target = out_dir / f"{name}-{period:%Y%m%dT%H}.parquet"
+                at = f"TIMESTAMP '{period:%Y-%m-%d %H:%M:%S}'"
+                rows = self.con.sql(f"SELECT * FROM ({sessions}) WHERE period = {at}").to_arrow_reader(ROW_GROUP)
+                with pq.ParquetWriter(target, rows.schema, compression="snappy",
+                                      use_dictionary=["ap", "period"]) as out:
+                    for batch in rows:
+                        out.write_batch(batch)
+                written[period] = target
         finally:
+            pseudonym.unregister(self.con)
             self.con.unregister("keys")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        out_dir.mkdir(parents=True)
-        written: dict[datetime, Path] = {}
-        # Each period straight to its own file (most files cover one period; PARTITION_BY would double
-        # the time of the write), streamed through Arrow: pyarrow's writer is faster than COPY here, and
-        # writes every column optional whatever the data, as Spark does.
-        for (period,) in self.con.execute("SELECT DISTINCT period FROM pseudonyms ORDER BY period").fetchall():
-            target = out_dir / f"{name}-{period:%Y%m%dT%H}.parquet"
-            at = f"TIMESTAMP '{period:%Y-%m-%d %H:%M:%S}'"
-            rows = self.con.sql(f"SELECT * FROM ({steps.SESSIONS}) WHERE period = {at}").to_arrow_reader(ROW_GROUP)
-            with pq.ParquetWriter(target, rows.schema, compression="snappy", use_dictionary=["ap", "period"]) as out:
-                for batch in rows:
-                    out.write_batch(batch)
-            written[period] = target
-        self.con.execute("DROP TABLE pseudonyms")
-        self.con.execute("DROP TABLE identifiers")
         return written
 
     # --- aggregating -----------------------------------------------------------------------------------

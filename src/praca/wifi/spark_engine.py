@@ -95,7 +95,6 @@ class SparkEngine:
         # Nanosecond timestamps (pandas' default) are read as longs and converted in `_instant`.
         self.spark.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
         self._staged: DataFrame | None = None
-        self._identifiers: DataFrame | None = None
         self._views: set[str] = set()
 
     def close(self) -> None:
@@ -224,30 +223,17 @@ class SparkEngine:
             self._table("closed", [(p,) for p in closed_periods], "period TIMESTAMP_NTZ")
             sql = steps.stage(self.dialect, period_hours=period_hours, now=f"TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}'")
             self._unpersist()
-            # Kept for `write_sessions`, as DuckDB keeps its tables; the identifiers' pass fills it.
+            # Kept for `write_sessions`, as DuckDB keeps its table; the report's pass fills it.
             self._staged = self.spark.sql(sql).persist(StorageLevel.MEMORY_AND_DISK)
             self._view("staged", self._staged)
-            self._identifiers = self.spark.sql(steps.IDENTIFIERS).persist(StorageLevel.MEMORY_AND_DISK)
-            self._view("identifiers", self._identifiers)
-            if self._identifiers.where(~F.col("valid")).limit(1).count():  # rare: mark their rows, as DuckDB does
-                marked = self.spark.sql(f"""
-                    SELECT s.line, s.device, s.ap, s.start, s.bytes, s.dwell_s, s.period,
-                           CASE WHEN b.device IS NOT NULL THEN 'bad_device' ELSE s.reason END AS reason
-                    FROM staged s LEFT JOIN ({steps.BAD_DEVICES}) b ON b.device = s.device""")
-                self._staged, unmarked = marked.persist(StorageLevel.MEMORY_AND_DISK), self._staged
-                self._view("staged", self._staged)
-                report = self._report(self._staged, malformed)
-                unmarked.unpersist()
-                return report
             return self._report(self._staged, malformed)
         except (PySparkException, Py4JError) as exc:
             raise FileUnreadable(_first_line(exc)) from exc
 
     def _unpersist(self) -> None:
-        for df in (self._staged, self._identifiers):
-            if df is not None:
-                df.unpersist()
-        self._staged = self._identifiers = None
+        if self._staged is not None:
+            self._staged.unpersist()
+        self._staged = None
 
     def _report(self, staged: DataFrame, malformed: DataFrame | None) -> StageReport:
         """One pass over the staged rows and the malformed lines: counts, first lines, periods."""
@@ -289,24 +275,22 @@ class SparkEngine:
     def write_sessions(self, keys: dict[datetime, bytes], out_dir: Path, name: str) -> dict[datetime, Path]:
         """Pseudonymise the staged sessions with each period's key and write one Parquet file per
         period under `out_dir` (a staging dir the caller moves into place). Returns period → file.
-        The identifiers are hashed by `steps.pseudonyms`, as DuckDB's are, with Spark's sha2. The keys'
+        Each row is hashed by `steps.sessions` in Spark's spelling: the HMAC from Spark's sha2. The keys'
         pads travel in the plan (a broadcast of `keys`): Spark's local dirs must be as private as the
         key folder, and a cluster's traffic encrypted (`spark.network.crypto.enabled`)."""
         # Periods come as wall-clock UTC (TIMESTAMP_NTZ), as the keys name them.
         keyed = self.spark.createDataFrame(steps.padded_keys(keys), "period TIMESTAMP_NTZ, ipad BINARY, opad BINARY")
         self._view("keys", keyed.selectExpr("CAST(period AS TIMESTAMP) AS period", "ipad", "opad"))
         try:
-            self._view("pseudonyms", self.spark.sql(steps.pseudonyms(self.dialect)))
             sessions = self.spark.sql(f"""
                 SELECT pseudonym, ap, CAST(start AS TIMESTAMP_NTZ) AS start, dwell_s,
                        -- optional in the file, as DuckDB writes it: a sum of coalesces would be required
                        CASE WHEN pseudonym IS NOT NULL THEN bytes END AS bytes,
                        CAST(period AS TIMESTAMP_NTZ) AS period,
                        concat(date_format(period, 'yyyyMMdd'), 'T', date_format(period, 'HH')) AS period_key
-                FROM ({steps.SESSIONS})""")
+                FROM ({steps.sessions(self.dialect)})""")
         finally:  # the analysed plan holds the keys now, and goes when `sessions` does
             self._drop("keys")
-            self._drop("pseudonyms")
         if out_dir.exists():
             shutil.rmtree(out_dir)
         out_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -2,28 +2,26 @@
 
 DuckDB (the default, in-process) and Spark (for a city that outgrows one machine) run the very same
 statements; only a handful of functions are spelled differently, and `Dialect` holds those spellings.
-The HMAC too is SQL, from each engine's built-in SHA-256, so that "both engines produce identical
-aggregates" is a property of the code, not a hope.
+The pseudonym is one of them: the same HMAC by two routes, held to one reference by the tests.
 
 The steps, over views the engine provides:
   raw            the log file with canonical column names (device, ap, start, stop, duration, bytes, line)
   known_aps      (code)             access points the register knows
   closed         (period)           key periods whose key is destroyed: late rows are refused
-  keys           (period, ipad, opad)  the HMAC key of each period of the file, as its padded blocks
+  keys           (period, …)        each period of the file and its key, in the form the dialect's
+                                    pseudonym takes (DuckDB: a slot in native code; Spark: padded blocks)
   ap_zones       (ap, zone)         the zoning of the day
 
-  STAGE        raw → staged: parsed, with a `reason` for every row that cannot be used; the device is
-               kept as spelt (normalising it row by row was half the cost of the step)
-  IDENTIFIERS  staged → identifiers: each distinct (period, device as spelt), normalised once; `usable`
-               when one of its rows is
-  BAD_DEVICES  the devices that do not normalise to a MAC: their staged rows are marked `bad_device`
-               (the first reason checked, so it replaces any other)
-  PSEUDONYMS   each usable identifier under its period's key: HMAC-SHA-256 truncated to 60 bits, a
-               BIGINT. Hashed once per distinct spelling, never per row; the key reaches the engine as
-               data (the `keys` view), never in SQL text
-  SESSIONS     staged ⋈ pseudonyms on (period, device as spelt): the only form in which sessions are
-               ever written
-  AGGREGATE    sessions → per zone and hour: distinct devices, sessions, median dwell, bounded devices
+  STAGE      raw → staged: parsed, with a `reason` for every row that cannot be used (a device that is
+             no MAC among them); the device is kept as spelt
+  SESSIONS   staged ⋈ keys → the only form in which sessions are ever written: each row's device
+             replaced by its pseudonym under its period's key, HMAC-SHA-256 of the normalised MAC
+             truncated to 60 bits (a BIGINT). The key reaches the engine as data, never in SQL text
+  AGGREGATE  sessions → per zone and hour: distinct devices, sessions, median dwell, bounded devices
+
+Hashing every row, not each distinct device once and joining back, is the cheaper plan once the hash
+is native: DuckDB's is two SHA-256 compressions in C (`pseudonym.py`), a tenth of the cost of the
+group-by and join it replaced.
 """
 
 from __future__ import annotations
@@ -31,6 +29,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+# A device identifier that is a MAC: 12 hex digits, grouped by ':', '-' or '.' as any vendor does,
+# padded by spaces. RE2 (DuckDB) and Java (Spark) read it alike; `\z` is the very end in both (Java's
+# `$` would let a final newline through). `pseudonym.normalised` is its reading in Python.
+MAC_PATTERN = r"^ *[:.-]*([0-9A-Fa-f][:.-]*){12} *\z"
 
 # Why a row cannot be used, in the order they are checked; the report uses these codes.
 REASONS = ("bad_device", "bad_start", "bad_stop", "stop_before_start", "in_future", "unknown_ap", "period_closed")
@@ -43,9 +46,8 @@ class Dialect:
     add_seconds: Callable[[str, str], str]
     bucket: Callable[[str, int], str]  # floor a UTC timestamp to `hours`-hour periods from midnight
     median: Callable[[str], str]  # the lower median (a value that occurs), identical in both engines
-    sha256_hex: Callable[[str], str]  # SHA-256 of a binary, in hex
-    utf8: Callable[[str], str]  # a string's UTF-8 bytes
-    hex60: Callable[[str], str]  # the first 15 digits of a hex string (60 bits) as a non-negative BIGINT
+    matches: Callable[[str, str], str]  # a string matches a regular expression (anywhere)
+    pseudonym: Callable[[str, str], str]  # (the `keys` row's alias, the device as spelt) → BIGINT
 
 
 DUCKDB = Dialect(
@@ -54,20 +56,8 @@ DUCKDB = Dialect(
     add_seconds=lambda ts, s: f"({ts} + to_seconds({s}))",
     bucket=lambda ts, h: f"time_bucket(INTERVAL {h} HOUR, {ts}, TIMESTAMP '2000-01-01')",
     median=lambda x: f"quantile_disc({x}, 0.5)",
-    sha256_hex=lambda b: f"sha256({b})",
-    utf8=lambda s: f"encode({s})",
-    hex60=lambda h: f"CAST('0x' || left({h}, 15) AS BIGINT)",
-)
-
-SPARK = Dialect(
-    name="spark",
-    seconds_between=lambda a, b: f"(unix_timestamp({b}) - unix_timestamp({a}))",
-    add_seconds=lambda ts, s: f"timestampadd(SECOND, {s}, {ts})",  # make_interval's seconds stop at 10^12
-    bucket=lambda ts, h: f"timestamp_seconds(floor(unix_timestamp({ts}) / {h * 3600}) * {h * 3600})",
-    median=lambda x: f"percentile_disc(0.5) WITHIN GROUP (ORDER BY {x})",
-    sha256_hex=lambda b: f"sha2({b}, 256)",
-    utf8=lambda s: f"encode({s}, 'UTF-8')",
-    hex60=lambda h: f"CAST(conv(left({h}, 15), 16, 10) AS BIGINT)",
+    matches=lambda s, pattern: f"regexp_matches({s}, '{pattern}')",
+    pseudonym=lambda k, device: f"praca_pseudonym({k}.slot, {device})",  # pseudonym.register's
 )
 
 
@@ -76,16 +66,33 @@ def normalised_device(expr: str) -> str:
     return f"lower(replace(replace(replace(trim({expr}), ':', ''), '-', ''), '.', ''))"
 
 
+def _spark_pseudonym(k: str, device: str) -> str:
+    """HMAC-SHA-256 (RFC 2104) of the normalised MAC's UTF-8 bytes, its first 60 bits: H(opad ‖ H(ipad ‖ m)),
+    `ipad` and `opad` being the key's padded blocks (`padded_keys`), from Spark's built-in SHA-256."""
+    inner = f"unhex(sha2({k}.ipad || encode({normalised_device(device)}, 'UTF-8'), 256))"
+    return f"CAST(conv(left(sha2({k}.opad || {inner}, 256), 15), 16, 10) AS BIGINT)"
+
+
+SPARK = Dialect(
+    name="spark",
+    seconds_between=lambda a, b: f"(unix_timestamp({b}) - unix_timestamp({a}))",
+    add_seconds=lambda ts, s: f"timestampadd(SECOND, {s}, {ts})",  # make_interval's seconds stop at 10^12
+    bucket=lambda ts, h: f"timestamp_seconds(floor(unix_timestamp({ts}) / {h * 3600}) * {h * 3600})",
+    median=lambda x: f"percentile_disc(0.5) WITHIN GROUP (ORDER BY {x})",
+    matches=lambda s, pattern: f"({s} rlike r'{pattern}')",  # a raw literal: Spark's own unescapes
+    pseudonym=_spark_pseudonym,
+)
+
+
 def stage(d: Dialect, *, period_hours: int, now: str) -> str:
     """raw → staged. `start`/`stop` in raw are already UTC timestamps (NULL when unparsable); a stop
     may instead come as a duration in seconds. `now` is a timestamp literal: rows from the future are
-    refused, as a clock error on the controller would otherwise open key periods ahead of time. A
-    missing device is refused here; one that is there but is no MAC, by BAD_DEVICES."""
+    refused, as a clock error on the controller would otherwise open key periods ahead of time."""
     stop = f"coalesce(stop, CASE WHEN duration >= 0 THEN {d.add_seconds('start', 'duration')} END)"
     return f"""
     SELECT r.line, r.device, r.ap, r.start, r.bytes, {d.seconds_between('r.start', 'r.stop')} AS dwell_s,
            {d.bucket('r.start', period_hours)} AS period,
-           CASE WHEN r.device IS NULL THEN 'bad_device'
+           CASE WHEN r.device IS NULL OR NOT {d.matches('r.device', MAC_PATTERN)} THEN 'bad_device'
                 WHEN r.start IS NULL THEN 'bad_start'
                 WHEN r.stop IS NULL THEN 'bad_stop'
                 WHEN r.stop < r.start THEN 'stop_before_start'
@@ -99,42 +106,17 @@ def stage(d: Dialect, *, period_hours: int, now: str) -> str:
     """
 
 
-IDENTIFIERS = f"""
-    SELECT period, device, id, length(id) = 12 AS valid, usable
-    FROM (SELECT period, device, {normalised_device('device')} AS id, usable
-          FROM (SELECT period, device, bool_or(reason IS NULL) AS usable
-                FROM staged WHERE device IS NOT NULL GROUP BY period, device) g) n
-"""
-
-# The devices, as spelt, that do not normalise to 12 characters: their rows are `bad_device`.
-BAD_DEVICES = "SELECT DISTINCT device FROM identifiers WHERE NOT valid"
-
-
-def hmac60(d: Dialect, message: str, ipad: str, opad: str) -> str:
-    """HMAC-SHA-256 (RFC 2104) of a string's UTF-8 bytes, its first 60 bits: H(opad ‖ H(ipad ‖ m)),
-    `ipad` and `opad` being the key's padded blocks (`padded_keys`)."""
-    inner = f"unhex({d.sha256_hex(f'{ipad} || {d.utf8(message)}')})"
-    return d.hex60(d.sha256_hex(f"{opad} || {inner}"))
-
-
-def pseudonyms(d: Dialect) -> str:
-    """identifiers ⋈ keys → (period, device as spelt, pseudonym) for every usable identifier."""
+def sessions(d: Dialect) -> str:
+    """staged ⋈ keys → (pseudonym, ap, start, dwell_s, bytes, period) for every usable row."""
     return f"""
-    SELECT i.period, i.device, {hmac60(d, 'i.id', 'k.ipad', 'k.opad')} AS pseudonym
-    FROM identifiers i JOIN keys k ON k.period = i.period
-    WHERE i.usable AND i.valid
+    SELECT {d.pseudonym('k', 's.device')} AS pseudonym, s.ap, s.start, s.dwell_s, s.bytes, s.period
+    FROM staged s JOIN keys k ON k.period = s.period
+    WHERE s.reason IS NULL
     """
 
 
-SESSIONS = """
-    SELECT p.pseudonym, s.ap, s.start, s.dwell_s, s.bytes, s.period
-    FROM staged s JOIN pseudonyms p ON p.period = s.period AND p.device = s.device
-    WHERE s.reason IS NULL
-"""
-
-
 def padded_keys(keys: dict[datetime, bytes]) -> list[tuple[datetime, bytes, bytes]]:
-    """The `keys` view's rows: each period's key as HMAC's inner and outer padded blocks (RFC 2104,
+    """Spark's `keys` rows: each period's key as HMAC's inner and outer padded blocks (RFC 2104,
     SHA-256's 64-byte block)."""
     blocks = [(period, secret.ljust(64, b"\0")) for period, secret in keys.items()]
     return [(period, bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)) for period, block in blocks]
