@@ -12,7 +12,7 @@ What it does:
    against the targets; its time is printed.
 3. Three runs over the same files, each in its own process so that its peak resident memory is its own:
    - **pipeline**: `ingest.ingest_file` for every file (SHA-256 of the file, parse, validate, HMAC-SHA-256
-     of each distinct MAC per day-key, sessions written as Parquet, ledger) then `lifecycle.finalise`
+     of every row's MAC under its day's key, sessions written as Parquet, ledger) then `lifecycle.finalise`
      (per zone-hour: distinct devices, sessions, median dwell, DP-bounded devices; keys destroyed;
      sessions deleted) — DuckDB, 2 threads;
    - **floor**: one bare DuckDB query on the raw files computing the same counts (distinct MACs,
