@@ -216,19 +216,26 @@ def test_the_pipeline_gives_the_same_footfall_on_either_engine(session, settings
 @pytest.mark.parametrize("kind", ["duckdb", "spark"])
 def test_a_pseudonym_is_the_standard_hmac_of_the_normalised_mac(spark, tmp_path, kind):
     """DuckDB hashes natively (`pseudonym.py`), Spark in SQL (`steps.SPARK`); this pins both to RFC 2104
-    as the `hmac` module computes it: HMAC-SHA-256 of the MAC's 12 lower-case hex digits under the period's key, its
-    first 60 bits. Three spellings of one device are one pseudonym; a string that is no MAC is refused."""
+    as the `hmac` module computes it: HMAC-SHA-256 of the MAC's 12 lower-case hex digits under the
+    period's key, its first 60 bits. Spellings of one device are one pseudonym; strings that are no
+    MAC, however close, are refused alike by both engines."""
     day = DAY0 + timedelta(days=1)
-    rows = [f"{mac},AP-1,{day:%Y-%m-%d}T{h:02d}:00:00Z,60" for h, mac in
-            enumerate(["00-1B-63-84-45-E6", "00:1b:63:84:45:e6", " 001b.6384.45e6 ", "not-a-mac"])]
-    path = tmp_path / "one.csv"
-    path.write_text("Calling-Station-Id,Called-Station-Id,Acct-Start-Time,Acct-Session-Time\n" + "\n".join(rows) + "\n")
+    same = ["00-1B-63-84-45-E6", "00:1b:63:84:45:e6", " 001b.6384.45e6 ", "-001B638445e6:"]
+    refused = ["not-a-mac", "001b638445e", "001b638445e6f", "g01b638445e6", "00 1b 63 84 45 e6", "00١b638445e6",
+               "001b638445e6\n", "\t001b638445e6"]
+    devices = same + refused
+    start = [datetime(day.year, day.month, day.day, h, tzinfo=UTC) for h in range(len(devices))]
+    path = tmp_path / "one.parquet"  # Parquet: a device may hold any character, a newline included
+    pq.write_table(pa.table({"client_mac": devices, "ap_name": ["AP-1"] * len(devices), "start": start,
+                             "stop": [t + timedelta(seconds=60) for t in start]}), path)
     with DuckDBEngine() if kind == "duckdb" else SparkEngine() as engine:
-        report = engine.stage(path, "csv", {}, known_aps=list(APS), closed_periods=[], now=NOW, period_hours=24)
+        report = engine.stage(path, "parquet", {}, known_aps=list(APS), closed_periods=[], now=NOW, period_hours=24)
         written = engine.write_sessions(KEYS, tmp_path / "out", "part")
-    assert report.rejected == {"bad_device": {"count": 1, "lines": [5]}} and report.rows_valid == 3
+    lines = list(range(len(same) + 1, len(devices) + 1))  # a Parquet file's "lines" are its rows, from 1
+    assert report.rejected == {"bad_device": {"count": len(refused), "lines": lines}}
+    assert report.rows_valid == len(same)
     expected = int.from_bytes(hmac.digest(KEYS[day], b"001b638445e6", "sha256")[:8], "big") >> 4
-    assert pq.read_table(written[day]).column("pseudonym").to_pylist() == [expected] * 3
+    assert pq.read_table(written[day]).column("pseudonym").to_pylist() == [expected] * len(same)
 
 
 @pytest.mark.parametrize("kind", ["duckdb", "spark"])
