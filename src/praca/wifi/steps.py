@@ -20,8 +20,8 @@ The steps, over views the engine provides:
   AGGREGATE  sessions → per zone and hour: distinct devices, sessions, median dwell, bounded devices
 
 Hashing every row, not each distinct device once and joining back, is the cheaper plan once the hash
-is native: DuckDB's is two SHA-256 compressions in C (`pseudonym.py`), a tenth of the cost of the
-group-by and join it replaced.
+is native: DuckDB's is two SHA-256 compressions in C (`pseudonym.py`), ≈ 1.1 s per 10 M rows on two
+threads, where the distinct devices, their SQL HMAC and the join back took ≈ 3 s.
 """
 
 from __future__ import annotations
