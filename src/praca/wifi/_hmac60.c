@@ -7,9 +7,9 @@
  * SHA256_Transform, which runs on the CPU's SHA extensions where it has them.
  *
  * `praca.wifi.pseudonym` is the only caller; it passes Arrow buffers and owns every check of their
- * sizes that Python can make. Normalising is `steps.normalised_device`'s, byte for byte: spaces trimmed
- * at both ends, ':', '-' and '.' dropped anywhere, hex digits lower-cased; a device is a MAC only when
- * exactly 12 hex digits are left.
+ * sizes that Python can make. A device is a MAC exactly when `steps.MAC_PATTERN` matches it, and it
+ * normalises as `steps.normalised_device` does: spaces trimmed at both ends, ':', '-' and '.' dropped
+ * anywhere, hex digits lower-cased, 12 of them and nothing else left.
  */
 #define PY_SSIZE_T_CLEAN
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Transform: the one OpenSSL call that takes a midstate */

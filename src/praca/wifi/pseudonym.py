@@ -2,7 +2,7 @@
 
 A pseudonym is HMAC-SHA-256(key, normalised MAC) truncated to its first 60 bits: a non-negative
 BIGINT, so that joins and distinct counts work on integers. `_hmac60` (C, OpenSSL's SHA-256) computes
-it at some ten million rows a second per core straight from an Arrow string array's buffers; this
+it in ≈ 108 ns a row on one core (measured here) straight from an Arrow string array's buffers; this
 module is its only door and hands it well-formed buffers. DuckDB calls it as a vectorised function
 (`register`); `reference` is the same value by Python's `hmac`, which the tests hold it to.
 """
